@@ -1,0 +1,268 @@
+"""The HTTP edge: one request to Microsoft Graph, and what came back.
+
+``GraphClient`` builds URLs (ids percent-encoded as single path segments), adds the bearer token
+and a fresh ``client-request-id``, and turns every answer into a ``GraphResponse`` or one of:
+
+    GraphError            Graph answered with an error status (code, message, Retry-After)
+    TransportError        no usable answer: connection refused/reset, timeout, garbage body
+                          ``.maybe_received`` tells whether the server may have acted on it
+
+It makes exactly one attempt (plus one token renewal on a 401): retry policy lives in
+``retrying.py``, pacing in ``pacing.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+from .auth import TokenSource
+from .errors import AuthError
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class GraphResponse:
+    status: int
+    body: Any
+    client_request_id: str
+    request_id: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class GraphError(Exception):
+    """Graph answered with an error status."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        client_request_id: str = "",
+        request_id: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.client_request_id = client_request_id
+        self.request_id = request_id
+        self.retry_after = retry_after
+        super().__init__(f"HTTP {status} {code or 'error'}: {message or '(no message)'}")
+
+    @property
+    def retryable(self) -> bool:
+        return self.status in RETRYABLE_STATUSES
+
+
+class TransportError(Exception):
+    """No usable answer. ``maybe_received``: the request may have reached the service."""
+
+    def __init__(self, message: str, *, client_request_id: str = "", maybe_received: bool) -> None:
+        self.client_request_id = client_request_id
+        self.maybe_received = maybe_received
+        super().__init__(message)
+
+    retryable = True
+    status = None
+    code = ""
+    request_id = ""
+    retry_after = None
+
+
+class AuthRefused(GraphError):
+    """A 401 that survived one token renewal: the run cannot go on."""
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: seconds (may be fractional) or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:  # pragma: no cover - older Pythons
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds or seconds == float("inf"):  # NaN / inf
+        return None
+    return max(0.0, seconds)
+
+
+def error_parts(body: Any) -> tuple[str, str, str]:
+    """(code, message, request-id) from a Graph error body; keys matched case-insensitively."""
+    if not isinstance(body, dict):
+        return "", "", ""
+    err = {k.lower(): v for k, v in body.items()}.get("error")
+    if not isinstance(err, dict):
+        return "", "", ""
+    low = {k.lower(): v for k, v in err.items()}
+    inner = low.get("innererror")
+    request_id = ""
+    if isinstance(inner, dict):
+        request_id = str({k.lower(): v for k, v in inner.items()}.get("request-id") or "")
+    return str(low.get("code") or ""), str(low.get("message") or ""), request_id
+
+
+def segment(value: str) -> str:
+    """One path segment: every '/', '?', '#', '%' and '..' stays inside it."""
+    return quote(value, safe="")
+
+
+class GraphClient:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        version: str,
+        tokens: TokenSource,
+        *,
+        timeout: float = 30.0,
+    ) -> None:
+        self.session = session
+        self.root = f"{base_url.rstrip('/')}/{version}"
+        self.version = version
+        self.tokens = tokens
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+
+    def business_url(self, business_id: str) -> str:
+        return f"{self.root}/solutions/bookingBusinesses/{segment(business_id)}"
+
+    def customers_url(self, business_id: str, customer_id: str | None = None) -> str:
+        url = f"{self.business_url(business_id)}/customers"
+        return f"{url}/{segment(customer_id)}" if customer_id is not None else url
+
+    async def request(self, method: str, url: str, body: Any = None) -> GraphResponse:
+        """One exchange; on a 401 the token is renewed once and the request sent again."""
+        try:
+            return await self._send(method, url, body, refresh=False)
+        except GraphError as exc:
+            if exc.status != 401:
+                raise
+        try:
+            return await self._send(method, url, body, refresh=True)
+        except AuthError as exc:  # the token cannot be renewed (a fixed token, sign-in refused)
+            raise AuthRefused(401, "InvalidAuthenticationToken", str(exc)) from None
+        except GraphError as exc:
+            if exc.status == 401:
+                raise AuthRefused(
+                    401,
+                    exc.code,
+                    exc.message,
+                    client_request_id=exc.client_request_id,
+                    request_id=exc.request_id,
+                ) from None
+            raise
+
+    async def _send(self, method: str, url: str, body: Any, *, refresh: bool) -> GraphResponse:
+        token = await self.tokens.token(refresh=refresh)
+        crid = str(uuid.uuid4())
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "client-request-id": crid,
+            "return-client-request-id": "true",
+            "Accept": "application/json",
+        }
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        try:
+            async with self.session.request(
+                method, url, data=data, headers=headers, timeout=self.timeout
+            ) as resp:
+                raw = await resp.read()
+                return self._answer(resp.status, resp.headers, raw, crid)
+        except (aiohttp.ClientConnectorError, aiohttp.ClientSSLError) as exc:
+            # The connection never opened: nothing reached the service.
+            raise TransportError(
+                f"cannot connect to {exc.host}:{exc.port}: {exc.os_error or exc}",
+                client_request_id=crid,
+                maybe_received=False,
+            ) from None
+        except TimeoutError:
+            raise TransportError(
+                f"no answer within {self.timeout.total:g} s",
+                client_request_id=crid,
+                maybe_received=True,
+            ) from None
+        except aiohttp.ClientError as exc:
+            # Dropped mid-exchange: the request may have been read and acted on.
+            raise TransportError(
+                f"connection lost: {type(exc).__name__}",
+                client_request_id=crid,
+                maybe_received=True,
+            ) from None
+
+    def _answer(
+        self, status: int, headers: Mapping[str, str], raw: bytes, crid: str
+    ) -> GraphResponse:
+        request_id = headers.get("request-id", "")
+        body: Any = None
+        parsed = True
+        if raw:
+            try:
+                body = json.loads(raw)
+            except (ValueError, UnicodeDecodeError):
+                parsed = False
+        if 200 <= status < 300:
+            if not parsed:
+                # A success status with a body we cannot read: the service probably acted.
+                raise TransportError(
+                    f"HTTP {status} with a body that is not JSON",
+                    client_request_id=crid,
+                    maybe_received=True,
+                )
+            return GraphResponse(status, body, crid, request_id, dict(headers))
+        code, message, inner_rid = error_parts(body)
+        if not parsed:
+            ctype = headers.get("Content-Type", "").split(";")[0] or "unknown content"
+            message = f"{ctype} answer instead of a Graph error (a proxy or gateway?)"
+        raise GraphError(
+            status,
+            code,
+            message,
+            client_request_id=crid,
+            request_id=request_id or inner_rid,
+            retry_after=parse_retry_after(headers.get("Retry-After")),
+        )
+
+    # --- operations ---------------------------------------------------------------------
+
+    async def get_business(self, business_id: str) -> GraphResponse:
+        return await self.request("GET", self.business_url(business_id))
+
+    async def create_customer(self, business_id: str, body: dict[str, Any]) -> GraphResponse:
+        return await self.request("POST", self.customers_url(business_id), body)
+
+    async def update_customer(
+        self, business_id: str, customer_id: str, changes: dict[str, Any]
+    ) -> GraphResponse:
+        return await self.request("PATCH", self.customers_url(business_id, customer_id), changes)
+
+    async def list_customers(self, business_id: str) -> AsyncIterator[dict[str, Any]]:
+        """Every customer of the business, following @odata.nextLink until it is absent."""
+        url: str | None = self.customers_url(business_id)
+        while url:
+            resp = await self.request("GET", url)
+            body = resp.body if isinstance(resp.body, dict) else {}
+            for item in body.get("value") or []:
+                yield item
+            url = body.get("@odata.nextLink")
+            await asyncio.sleep(0)

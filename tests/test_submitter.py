@@ -1,0 +1,243 @@
+"""Retries, Retry-After and the pool, at the HTTP edge with aioresponses; no real sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+
+import aiohttp
+import pytest
+from aioresponses import aioresponses
+
+from importer.auth import StaticToken
+from importer.graph import GraphClient
+from importer.models import Customer, MappedRow, Row, Status
+from importer.submitter import FatalRunError, Job, Submitter, run_pool
+from tests.clock import FakeClock
+
+BASE = "https://graph.example.test"
+BIZ = "biz@contoso.com"
+URL = f"{BASE}/v1.0/solutions/bookingBusinesses/biz%40contoso.com/customers"
+ERR429 = {"error": {"code": "TooManyRequests", "message": "throttled"}}
+ERR503 = {"error": {"code": "ServiceUnavailable", "message": "try later"}}
+
+
+def job(n: int = 2, email: str = "a@contoso.com") -> Job:
+    row = Row(n, ("A", email))
+    customer = Customer("A", email)
+    return Job(n - 2, MappedRow(row, customer), {"displayName": "A", "emailAddress": email}, BIZ)
+
+
+async def make(session: aiohttp.ClientSession, clock: FakeClock, **kw: object) -> Submitter:
+    client = GraphClient(session, BASE, "v1.0", StaticToken("t"))
+    return Submitter(client, clock=clock, sleep=clock.sleep, **kw)  # type: ignore[arg-type]
+
+
+def posts(m: aioresponses) -> int:
+    return sum(len(v) for (method, _), v in m.requests.items() if method == "POST")
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "at_least"),
+    [
+        pytest.param("2", 2.0, id="seconds"),
+        pytest.param("0.25", 0.25, id="fractional"),
+    ],
+)
+async def test_429_waits_retry_after_then_succeeds(retry_after: str, at_least: float) -> None:
+    clock = FakeClock()
+    async with aiohttp.ClientSession() as session:
+        sub = await make(session, clock)
+        with aioresponses() as m:
+            m.post(URL, status=429, payload=ERR429, headers={"Retry-After": retry_after})
+            m.post(URL, status=201, payload={"id": "c1"}, headers={"request-id": "r2"})
+            result = await sub.send(job())
+    assert result.status is Status.CREATED and result.customer_id == "c1"
+    assert [a.status for a in result.attempts] == [429, 201]
+    assert result.attempts[1].request_id == "r2"
+    assert clock.sleeps and max(clock.sleeps) >= at_least
+    assert sub.throttled == 1
+
+
+async def test_429_with_http_date_retry_after() -> None:
+    clock = FakeClock()
+    when = email.utils.formatdate(time.time() + 5, usegmt=True)
+    async with aiohttp.ClientSession() as session:
+        sub = await make(session, clock)
+        with aioresponses() as m:
+            m.post(URL, status=429, payload=ERR429, headers={"Retry-After": when})
+            m.post(URL, status=201, payload={"id": "c1"})
+            result = await sub.send(job())
+    assert result.status is Status.CREATED
+    assert max(clock.sleeps) >= 3.5
+
+
+async def test_429_pauses_the_whole_business() -> None:
+    clock = FakeClock()
+    async with aiohttp.ClientSession() as session:
+        sub = await make(session, clock)
+        with aioresponses() as m:
+            m.post(URL, status=429, payload=ERR429, headers={"Retry-After": "3"})
+            m.post(URL, status=201, payload={"id": "c1"}, repeat=True)
+            await sub.send(job())
+            assert sub.pacer(BIZ).pause_remaining() > 0 or clock.now >= 1003
+            t_before = clock.now
+            other = await sub.send(job(3, "b@contoso.com"))
+    assert other.status is Status.CREATED
+    assert clock.now >= t_before
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+async def test_server_errors_retry_with_backoff_then_fail_bounded(status: int) -> None:
+    clock = FakeClock()
+    async with aiohttp.ClientSession() as session:
+        sub = await make(session, clock, max_attempts=4, max_backoff=8)
+        with aioresponses() as m:
+            m.post(URL, status=status, payload=ERR503, repeat=True)
+            result = await sub.send(job())
+            sent = posts(m)
+    assert result.status is Status.FAILED
+    assert result.http_status == status
+    assert sent == 4 and len(result.attempts) == 4
+    assert len(clock.sleeps) == 3 and all(0 <= s <= 8 for s in clock.sleeps)
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 409])
+async def test_other_4xx_fail_at_once_with_graph_code(status: int) -> None:
+    clock = FakeClock()
+    async with aiohttp.ClientSession() as session:
+        sub = await make(session, clock)
+        with aioresponses() as m:
+            m.post(URL, status=status,
+                   payload={"error": {"code": "BadRequest", "message": "bad phone"}}, repeat=True)
+            result = await sub.send(job())
+            sent = posts(m)
+    assert sent == 1
+    assert (result.status, result.http_status, result.error_code, result.message) == (
+        Status.FAILED, status, "BadRequest", "bad phone")
+    assert clock.sleeps == []
+
+
+async def test_connection_refused_is_retried() -> None:
+    clock = FakeClock()
+    refused = aiohttp.ClientConnectorError(
+        aiohttp.client_reqrep.ConnectionKey("h", 1, False, None, None, None, None),
+        OSError(111, "refused"))
+    async with aiohttp.ClientSession() as session:
+        sub = await make(session, clock)
+        with aioresponses() as m:
+            m.post(URL, exception=refused)
+            m.post(URL, status=201, payload={"id": "c9"})
+            result = await sub.send(job())
+    assert result.status is Status.CREATED and len(result.attempts) == 2
+
+
+async def test_a_lost_answer_is_reconciled_before_any_resend() -> None:
+    clock = FakeClock()
+    looked_up: list[str] = []
+
+    async def reconcile(j: Job) -> str | None:
+        looked_up.append(j.body["emailAddress"])
+        return "already-there"
+
+    async with aiohttp.ClientSession() as session:
+        sub = await make(session, clock, reconcile=reconcile)
+        with aioresponses() as m:
+            m.post(URL, exception=aiohttp.ServerDisconnectedError())
+            m.post(URL, status=201, payload={"id": "dup"})
+            result = await sub.send(job())
+            sent = posts(m)
+    assert sent == 1, "the create must not be sent again once the customer is found"
+    assert looked_up == ["a@contoso.com"]
+    assert result.status is Status.CREATED and result.customer_id == "already-there"
+
+
+async def test_a_lost_answer_is_resent_when_the_customer_is_absent() -> None:
+    clock = FakeClock()
+
+    async def reconcile(j: Job) -> str | None:
+        return None
+
+    async with aiohttp.ClientSession() as session:
+        sub = await make(session, clock, reconcile=reconcile)
+        with aioresponses() as m:
+            m.post(URL, exception=TimeoutError())
+            m.post(URL, status=201, payload={"id": "c2"})
+            result = await sub.send(job())
+    assert result.status is Status.CREATED and result.customer_id == "c2"
+
+
+async def test_auth_refused_twice_is_fatal() -> None:
+    clock = FakeClock()
+    async with aiohttp.ClientSession() as session:
+        sub = await make(session, clock)
+        with aioresponses() as m:
+            m.post(URL, status=401, payload={"error": {"code": "InvalidAuthenticationToken"}},
+                   repeat=True)
+            with pytest.raises(FatalRunError):
+                await sub.send(job())
+
+
+async def test_pool_is_bounded_and_takes_every_job() -> None:
+    inside = 0
+    peak = 0
+    done: list[int] = []
+    produced = 0
+
+    async def jobs():  # type: ignore[no-untyped-def]
+        nonlocal produced
+        for n in range(100):
+            produced += 1
+            # The producer never runs far ahead of the workers: bounded queue.
+            assert produced - len(done) <= 4 * 3 + 1
+            yield job(n + 2)
+
+    async def handle(j: Job) -> None:
+        nonlocal inside, peak
+        inside += 1
+        peak = max(peak, inside)
+        await asyncio.sleep(0)
+        inside -= 1
+        done.append(j.seq)
+
+    await run_pool(jobs(), handle, workers=4, skipped=lambda j: None)
+    assert sorted(done) == list(range(100))
+    assert peak == 4
+
+
+async def test_pool_stop_reports_untaken_jobs_as_skipped() -> None:
+    stop = asyncio.Event()
+    handled: list[int] = []
+    skipped: list[int] = []
+
+    async def jobs():  # type: ignore[no-untyped-def]
+        for n in range(50):
+            yield job(n + 2)
+
+    async def handle(j: Job) -> None:
+        handled.append(j.seq)
+        if len(handled) == 10:
+            stop.set()
+        await asyncio.sleep(0)
+
+    await run_pool(jobs(), handle, workers=4, skipped=lambda j: skipped.append(j.seq), stop=stop)
+    taken = set(handled) | set(skipped)
+    assert len(handled) + len(skipped) == len(taken), "no job both handled and skipped"
+    assert len(handled) >= 10 and len(handled) < 50
+    # Everything the producer pulled was either handled or skipped: nothing vanished.
+    assert max(taken) == len(taken) - 1
+
+
+async def test_pool_reraises_the_first_fatal_error_after_the_others_finish() -> None:
+    async def jobs():  # type: ignore[no-untyped-def]
+        for n in range(20):
+            yield job(n + 2)
+
+    async def handle(j: Job) -> None:
+        await asyncio.sleep(0)
+        if j.seq == 5:
+            raise FatalRunError(RuntimeError("token refused"))
+
+    with pytest.raises(FatalRunError):
+        await run_pool(jobs(), handle, workers=4, skipped=lambda j: None)
