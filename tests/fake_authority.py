@@ -1,0 +1,291 @@
+"""A fake Microsoft Entra ID sign-in authority, served over HTTPS on 127.0.0.1.
+
+MSAL refuses plain http authorities, so the server presents a certificate from a test CA
+(trustme); point ``graph.ca_bundle`` at ``fake.ca_path`` and ``auth.authority`` at
+``fake.authority(tenant)``. It serves what MSAL asks for:
+
+    GET  /{tenant}/v2.0/.well-known/openid-configuration
+    POST /{tenant}/oauth2/v2.0/devicecode     starts a device code flow
+    POST /{tenant}/oauth2/v2.0/token          client_credentials (secret or certificate
+                                              assertion), device_code, refresh_token
+
+Access tokens are ``tok-1``, ``tok-2``, ... in the order issued. MSAL is synchronous, so the
+server runs in a background thread with its own event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import ssl
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+import trustme
+from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+
+DEFAULT_TENANT_ID = "4c7f0f3c-2a4e-4d8e-9b1a-6f2d5e3c1b00"
+PERSONAL_ACCOUNTS_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
+DEVICE_CODE_MESSAGE = (
+    "To sign in, use a web browser to open the page https://microsoft.com/devicelogin "
+    "and enter the code {code} to authenticate."
+)
+_GRANTS = {
+    "client_credentials": "client_credentials",
+    "urn:ietf:params:oauth:grant-type:device_code": "device_code",
+    "refresh_token": "refresh_token",
+}
+_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@dataclass
+class FakeAuthority:
+    """The authority's state. Tests set the public attributes to shape its answers."""
+
+    base_url: str = ""  # https://127.0.0.1:PORT, set when the server runs
+    ca_path: Path = Path()
+    client_secret: str = "fake-secret-value"  # the one secret accepted
+    expires_in: int = 3600
+    tid: str = DEFAULT_TENANT_ID  # tenant id in id tokens (PERSONAL_ACCOUNTS_TENANT: outlook.com)
+    username: str = "adele@contoso.example"
+    pending_polls: int = 1  # "authorization_pending" answers before a device code is signed in
+    poll_interval: int = 0  # seconds MSAL waits between polls; 0 polls again at once
+    missing_tenants: set[str] = field(default_factory=set)  # discovery answers 400 for these
+    # What was served.
+    issued: list[str] = field(default_factory=list)
+    token_requests: Counter[str] = field(default_factory=Counter)  # per grant, short name
+    device_flows: int = 0
+    scopes: list[str] = field(default_factory=list)  # the scope of each token request
+    assertion_headers: list[dict[str, Any]] = field(default_factory=list)
+    _certificates: list[x509.Certificate] = field(default_factory=list)
+    _error: tuple[int, str, str] | None = None
+    _polls: dict[str, int] = field(default_factory=dict)
+    _flow_scopes: dict[str, str] = field(default_factory=dict)  # the token answer names them
+    _refresh_tokens: set[str] = field(default_factory=set)
+
+    # --- what tests call -----------------------------------------------------------------
+
+    def authority(self, tenant: str = "contoso.example") -> str:
+        return f"{self.base_url}/{tenant}"
+
+    def set_expiry(self, seconds: int) -> None:
+        self.expires_in = seconds
+
+    def refuse(self, error: str, description: str = "", status: int = 400) -> None:
+        """Answer every token request with this OAuth error until ``accept()``."""
+        self._error = (status, error, description)
+
+    def accept(self) -> None:
+        self._error = None
+
+    def trust_certificate(self, cert: x509.Certificate) -> None:
+        """Register a certificate: assertions must then be signed by its key and name it."""
+        self._certificates.append(cert)
+
+    def revoke_refresh_tokens(self) -> None:
+        self._refresh_tokens.clear()
+
+    # --- the endpoints -------------------------------------------------------------------
+
+    def routes(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._discovery)
+        app.router.add_post("/{tenant}/oauth2/v2.0/devicecode", self._device_code)
+        app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
+        return app
+
+    async def _discovery(self, request: web.Request) -> web.Response:
+        tenant = request.match_info["tenant"]
+        if tenant in self.missing_tenants:
+            return _error(400, "invalid_tenant", f"AADSTS90002: Tenant '{tenant}' not found.")
+        root = f"{self.base_url}/{tenant}"
+        return web.json_response({
+            "issuer": f"{self.base_url}/{self.tid}/v2.0",
+            "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
+            "token_endpoint": f"{root}/oauth2/v2.0/token",
+            "device_authorization_endpoint": f"{root}/oauth2/v2.0/devicecode",
+            "jwks_uri": f"{root}/discovery/v2.0/keys",
+            "response_types_supported": ["code", "id_token", "code id_token"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+        })
+
+    async def _device_code(self, request: web.Request) -> web.Response:
+        self.device_flows += 1
+        code = f"dc-{self.device_flows}"
+        user_code = f"FAKE{self.device_flows:04d}"
+        form = await request.post()
+        self._polls[code] = 0
+        self._flow_scopes[code] = str(form.get("scope", ""))
+        self.scopes.append(self._flow_scopes[code])
+        return web.json_response({
+            "device_code": code,
+            "user_code": user_code,
+            "verification_uri": "https://microsoft.com/devicelogin",
+            "expires_in": 900,
+            "interval": self.poll_interval,
+            "message": DEVICE_CODE_MESSAGE.format(code=user_code),
+        })
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        grant = _GRANTS.get(form.get("grant_type", ""), form.get("grant_type", "?"))
+        self.token_requests[grant] += 1
+        self.scopes.append(form.get("scope", ""))
+        if self._error:
+            return _error(*self._error)
+        if grant == "client_credentials":
+            refused = self._check_client(form, f"{self.base_url}{request.path}")
+            return refused or self._grant(form, delegated=False)
+        if grant == "device_code":
+            code = form.get("device_code", "")
+            if code not in self._polls:
+                return _error(400, "invalid_grant", "AADSTS70000: The device code is not valid.")
+            self._polls[code] += 1
+            if self._polls[code] <= self.pending_polls:
+                return _error(400, "authorization_pending", "AADSTS70016: Pending sign-in.")
+            del self._polls[code]
+            return self._grant({**form, "scope": self._flow_scopes.pop(code)}, delegated=True)
+        if grant == "refresh_token":
+            if form.get("refresh_token") not in self._refresh_tokens:
+                return _error(400, "invalid_grant", "AADSTS700082: The refresh token has expired.")
+            self._refresh_tokens.discard(form["refresh_token"])
+            return self._grant(form, delegated=True)
+        return _error(400, "unsupported_grant_type", f"AADSTS70003: {grant} is not supported.")
+
+    def _check_client(self, form: dict[str, str], token_url: str) -> web.Response | None:
+        if "client_secret" in form:
+            if form["client_secret"] == self.client_secret:
+                return None
+            return _error(401, "invalid_client",
+                          "AADSTS7000215: Invalid client secret provided. Ensure the secret "
+                          "being sent in the request is the client secret value.")
+        assertion = form.get("client_assertion", "")
+        if form.get("client_assertion_type") != _ASSERTION_TYPE or assertion.count(".") != 2:
+            return _error(401, "invalid_client", "AADSTS7000216: client_assertion is required.")
+        header = jwt.get_unverified_header(assertion)
+        self.assertion_headers.append(header)
+        if not ("x5t" in header or "x5t#S256" in header):
+            return _error(401, "invalid_client", "AADSTS700027: The assertion names no key.")
+        if self._certificates and not self._signed_by_trusted(assertion, header, form, token_url):
+            return _error(401, "invalid_client",
+                          "AADSTS700027: Client assertion contains an invalid signature.")
+        return None
+
+    def _signed_by_trusted(self, assertion: str, header: dict[str, Any], form: dict[str, str],
+                           token_url: str) -> bool:
+        for cert in self._certificates:
+            names = {_b64(cert.fingerprint(hashes.SHA1())),
+                     _b64(cert.fingerprint(hashes.SHA256()))}
+            named = {str(header.get(k, "")).rstrip("=") for k in ("x5t", "x5t#S256")}
+            if not names & named:  # MSAL keeps the base64 padding, the JOSE specs drop it
+                continue
+            try:
+                key: Any = cert.public_key()  # RSA: the only kind Entra ID accepts
+                jwt.decode(assertion, key, algorithms=["RS256", "PS256"], audience=token_url,
+                           issuer=form.get("client_id"))
+            except jwt.InvalidTokenError:
+                return False
+            return True
+        return False
+
+    def _grant(self, form: dict[str, str], *, delegated: bool) -> web.Response:
+        token = f"tok-{len(self.issued) + 1}"
+        self.issued.append(token)
+        reserved = {"openid", "profile", "offline_access"}
+        scope = " ".join(s for s in form.get("scope", "").split() if s not in reserved)
+        body: dict[str, Any] = {"token_type": "Bearer", "expires_in": self.expires_in,
+                                "ext_expires_in": self.expires_in, "access_token": token,
+                                "scope": scope}
+        if delegated:
+            refresh = f"rt-{len(self.issued)}"
+            self._refresh_tokens.add(refresh)
+            oid = "00000000-0000-0000-66f3-3332eca7ea81"
+            body.update(
+                refresh_token=refresh,
+                id_token=self._id_token(form.get("client_id", ""), oid),
+                client_info=_b64(json.dumps({"uid": oid, "utid": self.tid}).encode()),
+            )
+        return web.json_response(body)
+
+    def _id_token(self, client_id: str, oid: str) -> str:
+        now = int(time.time())
+        claims = {"iss": f"{self.base_url}/{self.tid}/v2.0", "aud": client_id, "tid": self.tid,
+                  "oid": oid, "sub": f"sub-{oid}", "preferred_username": self.username,
+                  "name": "Adele Vance", "iat": now, "nbf": now, "exp": now + 3600, "ver": "2.0"}
+        header = {"typ": "JWT", "alg": "RS256", "kid": "fake"}
+        parts = [_b64(json.dumps(part).encode()) for part in (header, claims)]
+        return ".".join([*parts, _b64(b"not-a-signature")])
+
+
+def _error(status: int, error: str, description: str) -> web.Response:
+    # Entra ID appends trace and correlation ids on separate lines; clients must cope.
+    text = f"{description}\r\nTrace ID: 0000\r\nCorrelation ID: 0000\r\nTimestamp: 2024-01-01"
+    return web.json_response({"error": error, "error_description": text}, status=status)
+
+
+@contextmanager
+def run_fake_authority(directory: Path) -> Iterator[FakeAuthority]:
+    """Serve a FakeAuthority on 127.0.0.1 (a free port) until the block ends."""
+    ca = trustme.CA()
+    fake = FakeAuthority(ca_path=directory / "authority-ca.pem")
+    ca.cert_pem.write_to_path(str(fake.ca_path))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(fake.routes(), shutdown_timeout=1)
+    ready = threading.Event()
+    failure: list[BaseException] = []
+
+    async def start() -> None:
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+        await site.start()
+        port = runner.addresses[0][1]
+        fake.base_url = f"https://127.0.0.1:{port}"
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(start())
+        except BaseException as exc:  # reported to the test thread below
+            failure.append(exc)
+            ready.set()
+            return
+        ready.set()
+        loop.run_forever()
+        loop.run_until_complete(runner.cleanup())
+
+    thread = threading.Thread(target=serve, name="fake-authority", daemon=True)
+    thread.start()
+    ready.wait(10)
+    try:
+        if failure:
+            raise failure[0]
+        yield fake
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+@pytest.fixture
+def fake_authority(tmp_path: Path) -> Iterator[FakeAuthority]:
+    with run_fake_authority(tmp_path) as fake:
+        yield fake
