@@ -1,0 +1,130 @@
+"""The aiohttp application: HTTP in, an Outcome computed, HTTP (or a dropped connection) out.
+
+Every answer carries ``request-id`` (new), ``client-request-id`` (echoed, or new) and ``Date``,
+as Graph's do. Routing reads ``request.raw_path`` itself (see routing.py) rather than aiohttp's
+decoded path, so a percent-encoded "/" stays inside its segment.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from aiohttp import web
+
+from .admin import add_admin_routes
+from .batch import run_batch
+from .operations import Operation, perform
+from .responses import (
+    GONE,
+    JSON_CONTENT_TYPE,
+    NO_ANSWER,
+    TRUNCATE,
+    WWW_AUTHENTICATE,
+    Exchange,
+    Outcome,
+    graph_error,
+)
+from .routing import BATCH, Route, RouteError, parse_route
+from .settings import EmulatorSettings
+from .state import Emulator, LoggedRequest
+
+EMULATOR_KEY = web.AppKey("emulator", Emulator)
+
+
+def create_app(settings: EmulatorSettings | None = None) -> web.Application:
+    app = web.Application()
+    app[EMULATOR_KEY] = Emulator(settings)
+    add_admin_routes(app, EMULATOR_KEY)
+    app.router.add_route("*", "/{tail:.*}", handle_graph)
+    return app
+
+
+async def handle_graph(request: web.Request) -> web.StreamResponse:
+    emu = request.app[EMULATOR_KEY]
+    exchange = Exchange(
+        base_url=f"{request.scheme}://{request.host}",
+        client_request_id=request.headers.get("client-request-id") or str(uuid.uuid4()),
+    )
+    raw_path, _, query = request.raw_path.partition("?")
+    route = parse_route(raw_path, request.method, emu.settings.versions)
+    try:
+        outcome = await _answer(emu, request, exchange, route, raw_path, query)
+    except ConnectionError:
+        # The client went away mid-request: nobody to answer, and nothing worth a traceback.
+        outcome = Outcome(0, action=GONE)
+    found = route if isinstance(route, Route) else None
+    delivered = outcome.action not in NO_ANSWER
+    emu.record(
+        LoggedRequest(
+            method=request.method,
+            raw_path=raw_path,
+            business_id=found.business_id if found else None,
+            status=outcome.status if delivered else None,
+            client_request_id=exchange.client_request_id,
+            request_id=exchange.request_id,
+            version=route.version,
+            customer_id=outcome.customer_id,
+            fault=outcome.fault,
+        )
+    )
+    return _respond(request, exchange, outcome)
+
+
+async def _answer(
+    emu: Emulator,
+    request: web.Request,
+    ex: Exchange,
+    route: Route | RouteError,
+    raw_path: str,
+    query: str,
+) -> Outcome:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return _unauthorized(ex, "Access token is empty.")
+    if not emu.token_valid(token):
+        return _unauthorized(ex, "Access token has expired or is not yet valid.")
+    if isinstance(route, RouteError):
+        return graph_error(ex, route.status, route.code, route.message)
+    op = Operation(
+        request.method,
+        raw_path,
+        query,
+        route,
+        ex,
+        request.headers.get("Content-Type"),
+        request.read,
+    )
+    if route.kind == BATCH:
+        return await run_batch(emu, op, emu.faults.decide(request.method, raw_path, envelope=True))
+    return await perform(emu, op, emu.faults.decide(request.method, raw_path))
+
+
+def _unauthorized(ex: Exchange, message: str) -> Outcome:
+    headers = {"WWW-Authenticate": WWW_AUTHENTICATE}
+    return graph_error(ex, 401, "InvalidAuthenticationToken", message, headers)
+
+
+def _respond(request: web.Request, ex: Exchange, outcome: Outcome) -> web.Response:
+    headers = {
+        "request-id": ex.request_id,
+        "client-request-id": ex.client_request_id,
+        **outcome.headers,
+    }
+    if outcome.action in NO_ANSWER:
+        # Abort the socket and hand aiohttp a response it cannot write: it treats that as a
+        # client that went away (no traceback), and the client sees the connection close.
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=500)
+    if outcome.body is None:
+        return web.Response(status=outcome.status, headers=headers)
+    if isinstance(outcome.body, str):
+        headers.setdefault("Content-Type", "text/plain")
+        return web.Response(status=outcome.status, body=outcome.body.encode(), headers=headers)
+    data = json.dumps(outcome.body).encode()
+    if outcome.action == TRUNCATE:
+        data = data[: len(data) // 2]
+    headers["Content-Type"] = JSON_CONTENT_TYPE
+    return web.Response(status=outcome.status, body=data, headers=headers)
