@@ -12,36 +12,33 @@ once after a 401. Every mode of ``[auth] mode`` is one TokenSource:
 MSAL is synchronous (it uses ``requests``), so its calls run in a worker thread, and an
 asyncio.Lock makes four workers that need a token at the same moment cause one sign-in.
 Error lines name the refusal and how to fix it; they never carry a secret or a token.
+
+Certificates, refusal lines and token claims are in ``credentials.py``, the device code cache
+file in ``token_cache.py``; their names stay importable from here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import os
-import re
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import msal
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
 from requests.adapters import HTTPAdapter
 
 from .clouds import get_cloud
-from .config import AuthSection, Config
+from .config import Config
+from .credentials import describe_refusal, load_certificate, token_claims
 from .errors import AuthError, ConfigError
+from .token_cache import TokenCacheFile, token_cache_path
 
 # The tenant of personal Microsoft accounts (outlook.com, hotmail.com ...): Bookings refuses them.
 PERSONAL_ACCOUNTS_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
@@ -73,7 +70,7 @@ class StaticToken:
 
     def identity(self) -> dict[str, str]:
         """Who the token says it is, read from its claims (not verified; only for display)."""
-        claims = _jwt_claims(self._value)
+        claims = token_claims(self._value)
         found = {
             "tenant": claims.get("tid"),
             "app": claims.get("appid") or claims.get("azp"),
@@ -375,214 +372,6 @@ class PersonSignIn(_MsalSource):
                 f"cache={str(self.cache_file.path)!r})")
 
 
-class TokenCacheFile:
-    """MSAL's token cache kept in a file that only its owner may read: it holds refresh tokens."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.cache = msal.SerializableTokenCache()
-
-    def load(self) -> None:
-        try:
-            mode = self.path.stat().st_mode
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            raise ConfigError(f"cannot read token cache {self.path}: {exc.strerror}") from None
-        if os.name == "posix" and mode & 0o077:
-            raise ConfigError(
-                f"token cache {self.path} can be read by other users and it holds sign-in "
-                f"tokens: run chmod 600 {self.path}"
-            )
-        try:
-            self.cache.deserialize(self.path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"cannot read token cache {self.path}: {exc.strerror}") from None
-        except ValueError:
-            raise ConfigError(
-                f"token cache {self.path} is damaged: delete it and sign in again"
-            ) from None
-
-    def save(self) -> None:
-        """Write the cache if it changed: a new 0600 file renamed over the old one, so a crash
-        never leaves half a file and the tokens are never readable by others, not even briefly."""
-        if not self.cache.has_state_changed:
-            return
-        data = self.cache.serialize()
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)  # 0600
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with suppress(OSError):
-                os.unlink(tmp)
-            raise
-
-    def __repr__(self) -> str:
-        return f"TokenCacheFile({str(self.path)!r})"
-
-
-# --- certificates -----------------------------------------------------------------------------
-
-_PEM_KEY = re.compile(
-    rb"-----BEGIN ((?:[A-Z]+ )*PRIVATE KEY)-----.+?-----END \1-----", re.DOTALL
-)
-
-
-def load_certificate(auth: AuthSection) -> dict[str, Any]:
-    """MSAL's client_credential for ``auth.certificate_path``, checked now so that a wrong file
-    or passphrase is one clear line (exit 2) instead of an error deep inside a sign-in."""
-    if not auth.certificate_path.strip():
-        raise ConfigError(
-            "auth.certificate_path is not set: point it at the app's certificate "
-            "(a .pfx/.p12 file, or a PEM private key)"
-        )
-    path = Path(auth.certificate_path.strip()).expanduser()
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"auth.certificate_path: {path} not found") from None
-    except OSError as exc:
-        raise ConfigError(f"auth.certificate_path: cannot read {path}: {exc.strerror}") from None
-    env = auth.certificate_passphrase_env
-    passphrase = os.environ.get(env) or None
-    if b"-----BEGIN" in data:
-        return _pem_credential(path, data, passphrase, auth.certificate_thumbprint, env)
-    return _pfx_credential(path, data, passphrase, env)
-
-
-def _pfx_credential(path: Path, data: bytes, passphrase: str | None, env: str) -> dict[str, Any]:
-    try:
-        key, cert, _ = pkcs12.load_key_and_certificates(
-            data, passphrase.encode() if passphrase else None
-        )
-    except ValueError:
-        why = (f"the passphrase in {env} is wrong" if passphrase
-               else f"it needs a passphrase: put it in environment variable {env}")
-        raise ConfigError(
-            f"auth.certificate_path: cannot open {path}: {why} (or it is not a .pfx/.p12 file)"
-        ) from None
-    if key is None or cert is None:
-        raise ConfigError(
-            f"auth.certificate_path: {path} must hold both the private key and the certificate"
-        )
-    _require_rsa(key, path)
-    # public_certificate=True sends the certificate chain (x5c) too, which also allows
-    # subject-name/issuer authentication; msal signs with the SHA-256 thumbprint (x5t#S256).
-    credential: dict[str, Any] = {"private_key_pfx_path": str(path), "public_certificate": True}
-    if passphrase:
-        credential["passphrase"] = passphrase
-    return credential
-
-
-def _pem_credential(path: Path, data: bytes, passphrase: str | None, thumbprint: str,
-                    env: str) -> dict[str, Any]:
-    found = _PEM_KEY.search(data)
-    if not found:
-        raise ConfigError(
-            f"auth.certificate_path: {path} holds no PEM private key "
-            "(-----BEGIN PRIVATE KEY-----); give the key file or a .pfx"
-        )
-    key_pem = found.group()
-    # A passphrase left in the environment must not break an unencrypted key.
-    encrypted = b"ENCRYPTED" in key_pem
-    try:
-        key = serialization.load_pem_private_key(
-            key_pem, passphrase.encode() if passphrase and encrypted else None
-        )
-    except (ValueError, TypeError):
-        why = (f"the passphrase in {env} is wrong" if passphrase
-               else f"the key is encrypted: put its passphrase in environment variable {env}")
-        raise ConfigError(f"auth.certificate_path: cannot read the key in {path}: {why}") from None
-    _require_rsa(key, path)
-    thumbprint = re.sub(r"[\s:]", "", thumbprint).lower()
-    if not thumbprint:
-        try:
-            cert = x509.load_pem_x509_certificate(data)
-        except ValueError:
-            raise ConfigError(
-                "auth.certificate_thumbprint is not set: copy it from Entra ID > App "
-                "registrations > Certificates & secrets, or add the certificate to "
-                f"{path} (PEM)"
-            ) from None
-        thumbprint = cert.fingerprint(hashes.SHA1()).hex()  # what Entra ID shows and expects
-    if not re.fullmatch(r"[0-9a-f]{40}", thumbprint):
-        raise ConfigError(
-            "auth.certificate_thumbprint must be the certificate's SHA-1 thumbprint: "
-            "40 hexadecimal digits"
-        )
-    credential: dict[str, Any] = {"private_key": key_pem.decode("ascii"), "thumbprint": thumbprint}
-    if passphrase and encrypted:
-        credential["passphrase"] = passphrase
-    return credential
-
-
-def _require_rsa(key: object, path: Path) -> None:
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ConfigError(
-            f"auth.certificate_path: the key in {path} is not RSA; Entra ID signs in "
-            "applications with RSA certificates only"
-        )
-
-
-# --- refusals ---------------------------------------------------------------------------------
-
-_CERTIFICATES_PAGE = "Entra ID > App registrations > Certificates & secrets"
-# Entra ID's own codes (AADSTS...) say more than the OAuth error; checked first.
-_AADSTS_HINTS = {
-    "AADSTS7000215": "the client secret is wrong: use the secret's Value (not its ID) from "
-                     f"{_CERTIFICATES_PAGE}",
-    "AADSTS7000222": f"the client secret has expired: create a new one in {_CERTIFICATES_PAGE}",
-    "AADSTS700027": f"the certificate is not registered for this app or has expired: upload it "
-                    f"in {_CERTIFICATES_PAGE}",
-    "AADSTS700016": "no app with this client id in the tenant: check auth.client_id and "
-                    "auth.tenant_id",
-    "AADSTS90002": "the tenant was not found: check auth.tenant_id and graph.cloud",
-    "AADSTS7000218": "the app does not allow device code sign-in: turn on 'Allow public "
-                     "client flows' in Entra ID > App registrations > Authentication",
-    "AADSTS65001": "the permission has not been granted: an admin must consent to "
-                   "BookingsAppointment.ReadWrite.All in Entra ID > App registrations > "
-                   "API permissions",
-}
-_ERROR_HINTS = {
-    "unauthorized_client": "the app registration does not allow this sign-in: check "
-                           "auth.client_id and the app's supported account types",
-    "invalid_scope": "the scope was refused: check that graph.cloud is your tenant's cloud",
-    "invalid_grant": "the saved sign-in is no longer valid: run again to sign in",
-    "authorization_declined": "the sign-in was declined in the browser",
-    "expired_token": "the code expired before the sign-in was finished: run again and enter "
-                     "the code sooner",
-    "access_denied": "the sign-in was denied",
-}
-_INVALID_CLIENT_HINTS = {
-    "client_secret": f"the client secret is wrong or expired: create a new one in "
-                     f"{_CERTIFICATES_PAGE}",
-    "certificate": f"the certificate is not accepted: upload it in {_CERTIFICATES_PAGE} "
-                   "and check auth.certificate_thumbprint",
-}
-
-
-def describe_refusal(answer: dict[str, Any], mode: str, host: str) -> str:
-    """One line for an MSAL error answer: the codes and how to fix it. Only the error fields
-    are read, never the whole answer (which might hold a token)."""
-    error = str(answer.get("error") or "no_token")
-    description = str(answer.get("error_description") or "")
-    code = re.search(r"AADSTS\d+", description)
-    aadsts = code.group() if code else ""
-    hint = _AADSTS_HINTS.get(aadsts) or _ERROR_HINTS.get(error)
-    if error == "invalid_client" and not hint:
-        hint = _INVALID_CLIENT_HINTS.get(mode)
-    if not hint:  # the authority's own first sentence, without its trace and correlation ids
-        first = description.splitlines()[0] if description else "no reason given"
-        hint = re.sub(r"^AADSTS\d+:\s*", "", first)[:300]
-    codes = f"{error}, {aadsts}" if aadsts else error
-    return f"sign-in refused by {host} ({codes}): {hint}"
-
-
 # --- choosing a source ------------------------------------------------------------------------
 
 
@@ -610,7 +399,7 @@ def make_token_source(
     if auth.mode == "certificate":
         return AppSignIn(sign_in, load_certificate(auth), http_client=http_client)
     if auth.mode == "device_code":
-        cache_file = TokenCacheFile(_token_cache_path(config, state_dir))
+        cache_file = TokenCacheFile(token_cache_path(config, state_dir))
         cache_file.load()
         return PersonSignIn(sign_in, cache_file, prompt=prompt, http_client=http_client)
     raise ConfigError(f"auth.mode {auth.mode!r} is not known")
@@ -620,27 +409,3 @@ def describe_identity(source: object) -> dict[str, str]:
     """Tenant, app and mode of a source, for the `check` verdict. Never a secret."""
     identity = getattr(source, "identity", None)
     return identity() if callable(identity) else {"mode": type(source).__name__}
-
-
-def _token_cache_path(config: Config, state_dir: Path | None) -> Path:
-    if config.auth.token_cache:
-        return Path(config.auth.token_cache).expanduser()
-    if state_dir is None:
-        if config.state.dir:
-            state_dir = Path(config.state.dir).expanduser()
-        else:
-            import platformdirs  # only device_code without a state dir needs it
-
-            state_dir = platformdirs.user_state_path("bookings-import")
-    return state_dir / "token-cache.json"
-
-
-def _jwt_claims(token: str) -> dict[str, Any]:
-    parts = token.split(".")
-    if len(parts) != 3:
-        return {}
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except ValueError:
-        return {}
-    return claims if isinstance(claims, dict) else {}

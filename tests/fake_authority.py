@@ -9,8 +9,11 @@ MSAL refuses plain http authorities, so the server presents a certificate from a
     POST /{tenant}/oauth2/v2.0/token          client_credentials (secret or certificate
                                               assertion), device_code, refresh_token
 
-Access tokens are ``tok-1``, ``tok-2``, ... in the order issued. MSAL is synchronous, so the
-server runs in a background thread with its own event loop.
+Access tokens are ``tok-1``, ``tok-2``, ... in the order issued. With ``granted`` set they are
+JWTs instead, shaped like Entra ID's tokens for Graph: the granted permissions in ``roles``
+(app-only) or ``scp`` (delegated), and ``uti`` = ``tok-N``. They are signed with HS256 and a key
+nobody checks: clients must never verify Graph's tokens, only Graph does. MSAL is synchronous, so
+the server runs in a background thread with its own event loop; ``on_issue`` is called there.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import ssl
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +50,7 @@ _GRANTS = {
     "refresh_token": "refresh_token",
 }
 _ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+_ACCESS_TOKEN_KEY = "fake-authority-hs256-key-nobody-checks"  # 32+ bytes: PyJWT warns below
 
 
 def _b64(data: bytes) -> str:
@@ -66,6 +70,9 @@ class FakeAuthority:
     pending_polls: int = 1  # "authorization_pending" answers before a device code is signed in
     poll_interval: int = 0  # seconds MSAL waits between polls; 0 polls again at once
     missing_tenants: set[str] = field(default_factory=set)  # discovery answers 400 for these
+    # Permissions in the access tokens; None issues opaque tokens (see the module docstring).
+    granted: list[str] | None = None
+    on_issue: Callable[[str], None] | None = None  # told each access token as it is issued
     # What was served.
     issued: list[str] = field(default_factory=list)
     token_requests: Counter[str] = field(default_factory=Counter)  # per grant, short name
@@ -206,7 +213,11 @@ class FakeAuthority:
 
     def _grant(self, form: dict[str, str], *, delegated: bool) -> web.Response:
         token = f"tok-{len(self.issued) + 1}"
+        if self.granted is not None:
+            token = self._access_token(token, form.get("client_id", ""), delegated=delegated)
         self.issued.append(token)
+        if self.on_issue:
+            self.on_issue(token)
         reserved = {"openid", "profile", "offline_access"}
         scope = " ".join(s for s in form.get("scope", "").split() if s not in reserved)
         body: dict[str, Any] = {"token_type": "Bearer", "expires_in": self.expires_in,
@@ -222,6 +233,19 @@ class FakeAuthority:
                 client_info=_b64(json.dumps({"uid": oid, "utid": self.tid}).encode()),
             )
         return web.json_response(body)
+
+    def _access_token(self, uti: str, client_id: str, *, delegated: bool) -> str:
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "aud": "https://graph.microsoft.com", "iss": f"https://sts.windows.net/{self.tid}/",
+            "iat": now, "nbf": now, "exp": now + self.expires_in, "tid": self.tid,
+            "appid": client_id, "uti": uti, "ver": "1.0",
+        }
+        if delegated:
+            claims.update(scp=" ".join(self.granted or ()), upn=self.username)
+        else:
+            claims.update(roles=list(self.granted or ()), idtyp="app")
+        return jwt.encode(claims, _ACCESS_TOKEN_KEY, algorithm="HS256")
 
     def _id_token(self, client_id: str, oid: str) -> str:
         now = int(time.time())
