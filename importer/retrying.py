@@ -36,7 +36,7 @@ def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, TransportError)
 
 
-class wait_retry_after:  # noqa: N801 - named like tenacity's own strategies
+class wait_retry_after:
     """Wait what the service asked for; fall back to another strategy when it did not say."""
 
     def __init__(self, fallback: Callable[[RetryCallState], float], *, cap: float) -> None:

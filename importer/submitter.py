@@ -14,6 +14,7 @@ customer up first and the create is repeated only when it is really absent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -223,9 +224,7 @@ async def run_pool(
     finally:
         if not producer.done():
             producer.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await producer
-        except asyncio.CancelledError:
-            pass
     if failure:
         raise failure[0]

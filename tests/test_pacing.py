@@ -1,4 +1,5 @@
 import asyncio
+import itertools
 
 import pytest
 
@@ -83,7 +84,7 @@ async def test_rate_limiter_spaces_requests_evenly() -> None:
     for _ in range(5):
         await limiter.acquire()
         starts.append(clock.now)
-    gaps = [round(b - a, 6) for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [round(b - a, 6) for a, b in itertools.pairwise(starts)]
     assert gaps == [0.1, 0.1, 0.1, 0.1]
 
 

@@ -1,0 +1,233 @@
+"""The command line: parses flags, calls the library, turns errors into one line and an exit code.
+
+Nothing here knows how rows are loaded, mapped or sent; see runner.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import logging
+import os
+import secrets
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .auth import StaticToken, make_token_source
+from .config import Config, load_config
+from .errors import EXIT_INTERRUPTED, ImporterError, UsageError
+from .progress import Progress
+from .report import summary_line
+
+log = logging.getLogger("importer")
+
+EXIT_CODES = """\
+exit codes:
+  0    every row succeeded
+  1    the run finished but some rows failed or were invalid (see the reports)
+  2    usage, config or unreadable input (one line on stderr; nothing was sent)
+  3    the service refused the whole job (sign-in refused, business not found,
+       permission missing)
+  75   another run holds the lock for this business (try again later)
+  130  interrupted (Ctrl-C); the reports cover every row
+"""
+
+SANDBOX_BUSINESS = "sandbox@contoso.onmicrosoft.com"
+CONFIG_ENV = "BOOKINGS_IMPORT_CONFIG"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="bookings-import",
+        description="Bulk-import customers from CSV and Excel spreadsheets into Microsoft Bookings.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", metavar="FILE",
+                       help=f"TOML config (default: ${CONFIG_ENV}); see config.example.toml")
+        g = p.add_mutually_exclusive_group()
+        g.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr")
+        g.add_argument("-v", "--verbose", action="store_true", help="debug detail on stderr")
+
+    run = sub.add_parser(
+        "run",
+        help="import a spreadsheet",
+        description="Import the customers of a .csv, .xlsx or .xlsm file into a Bookings business.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("input", metavar="INPUT", help="the .csv, .xlsx or .xlsm file")
+    common(run)
+    run.add_argument("--out", metavar="DIR", help="report folder (default: runs/<timestamp>/)")
+    run.add_argument("--sheet", metavar="NAME",
+                     help="worksheet to read (default: the first visible one with data)")
+    run.add_argument("--dry-run", action="store_true",
+                     help="load, map and validate; write the reports and bodies.jsonl; send nothing")
+    run.add_argument("--concurrency", type=int, metavar="N",
+                     help="requests in flight per business (default 4, the Bookings limit)")
+    run.add_argument("--rps", type=float, metavar="R", help="cap on requests per second (default: none)")
+    run.add_argument("--sandbox", action="store_true",
+                     help="start the built-in Graph emulator on 127.0.0.1 and import into it")
+
+    chk = sub.add_parser(
+        "check",
+        help="check sign-in, business and permissions; imports nothing",
+        description="Sign in, read the business and one page of its customers, and say whether "
+                    "a run would work. Creates nothing. Exit 0: ready; 3: not ready; 2: config.",
+    )
+    common(chk)
+
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="serve the Graph emulator",
+        description="Serve the built-in Bookings customers API emulator until Ctrl-C.",
+    )
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument("--latency", type=float, default=0.0, metavar="S")
+    sandbox.add_argument("--jitter", type=float, default=0.0, metavar="S")
+    sandbox.add_argument("--max-concurrent", type=int, default=4, metavar="N")
+    return parser
+
+
+def _setup_logging(args: argparse.Namespace) -> None:
+    level = logging.INFO
+    if getattr(args, "quiet", False):
+        level = logging.ERROR
+    elif getattr(args, "verbose", False):
+        level = logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("bookings-import: %(message)s"))
+    root = logging.getLogger("importer")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def _config(args: argparse.Namespace) -> Config:
+    path = args.config or os.environ.get(CONFIG_ENV) or None
+    config = load_config(path)
+    limits = {}
+    if getattr(args, "concurrency", None) is not None:
+        limits["concurrency"] = args.concurrency
+    if getattr(args, "rps", None) is not None:
+        limits["rps"] = args.rps
+    if limits:
+        config = config.replace("limits", **limits)
+        from .config import validate
+
+        validate(config, "command line")
+    return config
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from .runner import RunOptions, run_import
+
+    config = _config(args)
+    if not args.config and not os.environ.get(CONFIG_ENV) and not (args.sandbox or args.dry_run):
+        raise UsageError(
+            "no config: pass --config FILE (start from config.example.toml), "
+            "or try --sandbox to see a whole import work against the built-in emulator"
+        )
+    options = RunOptions(
+        input=Path(args.input),
+        out_dir=Path(args.out) if args.out else None,
+        sheet=args.sheet,
+        dry_run=args.dry_run,
+    )
+    stop = asyncio.Event()
+    _install_interrupt(stop)
+    progress = Progress(enabled=None if not args.quiet else False)
+    if args.sandbox and not args.dry_run:
+        from .emulator import EmulatorSettings, running_emulator
+
+        token = secrets.token_urlsafe(24)
+        settings = EmulatorSettings(tokens={token}, latency=0.02, jitter=0.01)
+        async with running_emulator(settings) as emu:
+            graph = dataclasses.replace(
+                config.graph,
+                base_url=emu.url,
+                business_id=config.graph.business_id or SANDBOX_BUSINESS,
+            )
+            config = dataclasses.replace(config, graph=graph)
+            log.info("sandbox: Graph emulator on %s, business %s", emu.url, graph.business_id)
+            outcome = await run_import(config, options, tokens=StaticToken(token),
+                                       progress=progress, stop=stop)
+            held = len(emu.emulator.customers(graph.business_id))
+            log.info("sandbox: the emulator now holds %d customer(s)", held)
+    else:
+        tokens = None if args.dry_run else make_token_source(config)
+        outcome = await run_import(config, options, tokens=tokens, progress=progress, stop=stop)
+    print(summary_line(outcome.counts, outcome.seconds, outcome.out_dir), flush=True)
+    if outcome.fatal:
+        print(f"bookings-import: error: {outcome.fatal}", file=sys.stderr)
+    return outcome.exit_code
+
+
+def _install_interrupt(stop: asyncio.Event) -> None:
+    """First Ctrl-C: take no new rows, let requests in flight finish. Second: abort at once."""
+    loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if stop.is_set():
+            loop.remove_signal_handler(signal.SIGINT)
+            raise KeyboardInterrupt
+        log.warning("interrupted: finishing the requests in flight (Ctrl-C again to abort)")
+        stop.set()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_signal)
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    except (NotImplementedError, RuntimeError):  # pragma: no cover - not the main thread
+        pass
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from .emulator import EmulatorSettings, serve_forever
+
+    settings = EmulatorSettings(latency=args.latency, jitter=args.jitter,
+                                max_concurrent=args.max_concurrent)
+    serve_forever(settings, args.host, args.port)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        _setup_logging(args)
+        if args.command == "run":
+            return asyncio.run(_run(args))
+        if args.command == "check":
+            from .check import check
+
+            if not args.config and not os.environ.get(CONFIG_ENV):
+                raise UsageError("no config: pass --config FILE (start from config.example.toml)")
+            return asyncio.run(check(_config(args)))
+        if args.command == "sandbox":
+            return _sandbox(args)
+        parser.print_help(sys.stderr)
+        return 2
+    except ImporterError as exc:
+        print(f"bookings-import: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("bookings-import: aborted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
