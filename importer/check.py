@@ -35,7 +35,7 @@ from .config import Config
 from .credentials import token_claims
 from .errors import EXIT_OK, EXIT_SERVICE, AuthError, ConfigError
 from .graph import GraphClient, GraphError, TransportError
-from .runner import graph_root, new_session
+from .session import graph_root, new_session
 
 # Permissions that let an app create customers, least privileged first.
 WRITE_PERMISSIONS = (PERMISSION, "Bookings.ReadWrite.All", "Bookings.Manage.All")

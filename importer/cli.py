@@ -13,6 +13,7 @@ import os
 import secrets
 import signal
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -79,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--concurrency", type=int, metavar="N",
                      help="requests in flight per business (default 4, the Bookings limit)")
     run.add_argument("--rps", type=float, metavar="R", help="cap on requests per second (default: none)")
+    run.add_argument("--restart", action="store_true",
+                     help="start afresh instead of continuing an interrupted run over the same file "
+                          "(what was imported stays known: nothing is created twice)")
     run.add_argument("--sandbox", action="store_true",
                      help="start the built-in Graph emulator on 127.0.0.1 and import into it")
 
@@ -100,6 +104,21 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--latency", type=float, default=0.0, metavar="S")
     sandbox.add_argument("--jitter", type=float, default=0.0, metavar="S")
     sandbox.add_argument("--max-concurrent", type=int, default=4, metavar="N")
+
+    serve = sub.add_parser(
+        "serve",
+        help="serve the upload page for the office",
+        description="Serve a web page to upload a spreadsheet, preview it, import it and "
+                    "download the reports. Listens on 127.0.0.1; any other --host needs the "
+                    "password in $BOOKINGS_IMPORT_PASSWORD.",
+    )
+    common(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    serve.add_argument("--max-upload-mb", type=float, default=20, metavar="MB",
+                       help="largest file accepted (default 20)")
+    serve.add_argument("--sandbox", action="store_true",
+                       help="start the built-in Graph emulator and import into it")
     return parser
 
 
@@ -147,6 +166,7 @@ async def _run(args: argparse.Namespace) -> int:
         out_dir=Path(args.out) if args.out else None,
         sheet=args.sheet,
         dry_run=args.dry_run,
+        restart=args.restart,
     )
     stop = asyncio.Event()
     _install_interrupt(stop)
@@ -162,7 +182,9 @@ async def _run(args: argparse.Namespace) -> int:
                 base_url=emu.url,
                 business_id=config.graph.business_id or SANDBOX_BUSINESS,
             )
-            config = dataclasses.replace(config, graph=graph)
+            # A fresh emulator each time: its journal must not remember the last sandbox run.
+            state = dataclasses.replace(config.state, dir=tempfile.mkdtemp(prefix="bookings-sandbox-"))
+            config = dataclasses.replace(config, graph=graph, state=state)
             log.info("sandbox: Graph emulator on %s, business %s", emu.url, graph.business_id)
             outcome = await run_import(config, options, tokens=StaticToken(token),
                                        progress=progress, stop=stop)
@@ -204,6 +226,19 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from .web import ServeOptions, serve
+
+    if not args.config and not os.environ.get(CONFIG_ENV) and not args.sandbox:
+        raise UsageError(
+            "no config: pass --config FILE (start from config.example.toml), "
+            "or try --sandbox to see the page import into the built-in emulator"
+        )
+    options = ServeOptions(host=args.host, port=args.port, max_upload_mb=args.max_upload_mb,
+                           sandbox=args.sandbox, sandbox_business=SANDBOX_BUSINESS)
+    return serve(_config(args), options)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -219,6 +254,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(check(_config(args)))
         if args.command == "sandbox":
             return _sandbox(args)
+        if args.command == "serve":
+            return _serve(args)
         parser.print_help(sys.stderr)
         return 2
     except ImporterError as exc:

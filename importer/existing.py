@@ -1,14 +1,16 @@
-"""The business's existing customers, looked up by normalised email.
+"""The business's existing customers, looked up by normalised email (or name plus phone).
 
-Bookings does not enforce unique emails, so the tool must. After a create whose answer never
-arrived, ``Reconciler.find`` reads the business's customers again and looks for the one that
-request may have created: same email (or, without email, same display name), not already
-claimed by another row of this run. Only when none is found is the create sent again.
+Bookings does not enforce unique emails, so the tool must: before sending, the run reads the
+business's customers (every page) into an ``ExistingIndex``. After a create whose answer never
+arrived, ``Reconciler.find`` reads them again and looks for the customer that request may have
+made, not already claimed by another row of this run; only when none is found is the create
+sent again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
@@ -25,6 +27,83 @@ def email_key(value: str | None) -> str:
 
 def name_key(value: str | None) -> str:
     return " ".join((value or "").split()).casefold()
+
+
+def name_phone_key(body: dict[str, Any]) -> str:
+    """``name|+phone`` for customers without email (only used when the config asks for it)."""
+    phones = body.get("phones") or []
+    number = next((str(p.get("number") or "") for p in phones if p.get("number")), "")
+    digits = "".join(ch for ch in number if ch.isdigit())
+    name = name_key(body.get("displayName"))
+    return f"{name}|{digits}" if name and digits else ""
+
+
+def customer_key(body: dict[str, Any], fp: str, *, match_name_phone: bool) -> str:
+    """The key the journal and the duplicate check know a customer by."""
+    email = email_key(body.get("emailAddress"))
+    if email:
+        return f"email:{email}"
+    if match_name_phone and (np := name_phone_key(body)):
+        return f"namephone:{np}"
+    return f"body:{fp}"
+
+
+def _project(value: Any, like: Any) -> Any:
+    """``value`` reduced to the shape of ``like`` (what we send), for comparison."""
+    if isinstance(like, list):
+        if not isinstance(value, list):
+            return None
+        keys = sorted({k for item in like if isinstance(item, dict) for k in item})
+        items = [{k: (v.get(k) or "") for k in keys} for v in value if isinstance(v, dict)]
+        return sorted(json.dumps(i, sort_keys=True) for i in items)
+    return value or ""
+
+
+def changes(body: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """The properties of ``body`` whose value differs from the customer ``current``."""
+    diff = {}
+    for key, value in body.items():
+        if key.startswith("@odata"):
+            continue
+        ours = _project(value, value)
+        theirs = _project(current.get(key), value)
+        if ours != theirs:
+            diff[key] = value
+    return diff
+
+
+class ExistingIndex:
+    """Customers the business holds, by email key (and name|phone key)."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, dict[str, Any]] = {}
+        self.ids: set[str] = set()
+        self.count = 0
+
+    def add(self, customer: dict[str, Any]) -> None:
+        self.count += 1
+        self.ids.add(str(customer.get("id") or ""))
+        email = email_key(customer.get("emailAddress"))
+        keys = [f"email:{email}"] if email else []
+        if not email and (np := name_phone_key(customer)):
+            keys.append(f"namephone:{np}")
+        for key in keys:
+            # The oldest customer with that email stays the one rows are matched with.
+            self.by_key.setdefault(key, customer)
+
+    def find(self, key: str) -> dict[str, Any] | None:
+        return self.by_key.get(key)
+
+    @classmethod
+    async def load(cls, client: GraphClient, business_id: str) -> ExistingIndex:
+        index = cls()
+        async for customer in client.list_customers(business_id):
+            index.add(_slim(customer))
+        return index
+
+
+def _slim(customer: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in customer.items() if not k.startswith("@odata")}
 
 
 class Reconciler:
@@ -57,6 +136,5 @@ class Reconciler:
 def _matches(customer: dict[str, Any], email: str, name: str) -> bool:
     if email:
         return email_key(customer.get("emailAddress")) == email
-    # No email to go by: the same display name and no email either. (The service's known bug
-    # stores the email as displayName, but a customer without email cannot suffer it.)
+    # No email to go by: the same display name and no email either.
     return not customer.get("emailAddress") and name_key(customer.get("displayName")) == name

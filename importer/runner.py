@@ -1,25 +1,25 @@
 """One import run, start to finish: load, map, check the business, send, report.
 
 This is the library entry point that the command line (and the upload page) call; it parses no
-flags and prints nothing but logs and progress.
+flags and prints nothing but logs and progress. What to do with each valid row (skip, update,
+create, repair) is sync.py's business; how requests go out is submitter.py's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import ssl
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
+import platformdirs
 
 from . import __version__
 from .auth import TokenSource
-from .clouds import CLOUDS
 from .config import Config
 from .errors import (
     EXIT_INTERRUPTED,
@@ -27,24 +27,29 @@ from .errors import (
     EXIT_ROWS_FAILED,
     EXIT_SERVICE,
     ConfigError,
-    ServiceRefused,
+    ImporterError,
 )
-from .existing import Reconciler
-from .graph import GraphClient, GraphError, TransportError
+from .existing import customer_key
+from .graph import GraphClient
+from .journal import fingerprint
 from .loader import open_input, sha256_file
-from .mapper import MapOptions, build_mapping, map_row, to_body
-from .models import MappedRow, RowResult, Status
+from .mapper import ColumnMapping, MapOptions, build_mapping, map_row, to_body
+from .models import MappedRow, Row, RowResult, Status
 from .progress import Progress
 from .report import FAILED_STATUSES, ReportWriter, default_run_dir
+from .session import graph_root, new_session, refusal_message
 from .submitter import FatalRunError, Job, Submitter, run_pool
+from .sync import SeenKeys, Sync
+
+__all__ = ["RunOptions", "RunOutcome", "graph_root", "new_session", "refusal_message", "run_import"]
 
 log = logging.getLogger("importer")
 
 # How far the producer may run ahead of the first unwritten row: bounds the reorder buffer
 # (and memory) when one row waits out long retries while the others go on.
 REORDER_WINDOW = 5000
-
-PERMISSION = "BookingsAppointment.ReadWrite.All"
+# Graph's overall limit: 130,000 requests per 10 seconds per app, across all tenants.
+GRAPH_APP_RPS = 13_000.0
 
 
 @dataclass
@@ -53,6 +58,7 @@ class RunOptions:
     out_dir: Path | None = None
     sheet: str | None = None
     dry_run: bool = False
+    restart: bool = False  # start afresh instead of continuing an interrupted run
 
 
 @dataclass
@@ -63,101 +69,91 @@ class RunOutcome:
     seconds: float
     summary: dict[str, Any] = field(default_factory=dict)
     fatal: str = ""
+    fatal_code: int = 0
 
 
-def graph_root(config: Config) -> str:
-    return config.graph.base_url or CLOUDS[config.graph.cloud].graph_root
+def state_dir(config: Config) -> Path:
+    return Path(config.state.dir) if config.state.dir else platformdirs.user_data_path(
+        "bookings-import", appauthor=False)
 
 
-def ssl_context(config: Config) -> ssl.SSLContext:
-    """Verification is always on; ``graph.ca_bundle`` adds a CA (a proxy's, a test CA)."""
-    ctx = ssl.create_default_context()
-    if config.graph.ca_bundle:
-        try:
-            ctx.load_verify_locations(cafile=config.graph.ca_bundle)
-        except (OSError, ssl.SSLError) as exc:
-            raise ConfigError(f"graph.ca_bundle {config.graph.ca_bundle}: cannot load: {exc}") from None
-    return ctx
-
-
-def new_session(config: Config) -> aiohttp.ClientSession:
-    # One connection pool for the run; a few spare connections beyond the in-flight limit so a
-    # dropped connection never makes a worker wait for a socket.
-    connector = aiohttp.TCPConnector(limit=max(16, config.limits.concurrency * 4),
-                                     ssl=ssl_context(config))
-    return aiohttp.ClientSession(
-        connector=connector, headers={"User-Agent": f"bookings-import/{__version__}"}
-    )
-
-
-def refusal_message(exc: GraphError | TransportError, business_id: str, root: str) -> str:
-    """Why the service refused the whole job, and the step that fixes it."""
-    if isinstance(exc, TransportError):
-        return f"cannot reach Microsoft Graph at {root}: {exc}"
-    if exc.status == 401:
-        return (
-            f"Graph refused the sign-in (HTTP 401 {exc.code}): the token is missing, expired or "
-            f"for another cloud; run 'bookings-import check' to see which"
-        )
-    if exc.status == 403:
-        return (
-            f"Graph denied access to business {business_id!r} (HTTP 403 {exc.code}): the app needs "
-            f"the {PERMISSION} permission (application or delegated) with admin consent granted"
-        )
-    if exc.status == 404:
-        return (
-            f"business {business_id!r} not found (HTTP 404 {exc.code}): check graph.business_id; "
-            f"it is usually the booking mailbox address, e.g. contoso@contoso.onmicrosoft.com"
-        )
-    return f"Graph refused business {business_id!r}: HTTP {exc.status} {exc.code} {exc.message}"
-
-
-async def preflight(client: GraphClient, business_id: str) -> dict[str, Any]:
-    """Read the business before sending anything, so a wrong config fails in seconds."""
-    try:
-        resp = await client.get_business(business_id)
-    except (GraphError, TransportError) as exc:
-        raise ServiceRefused(refusal_message(exc, business_id, client.root)) from None
-    return resp.body if isinstance(resp.body, dict) else {}
+@dataclass
+class _Planned:
+    seq: int
+    mapped: MappedRow
+    body: dict[str, Any] | None  # None: invalid
+    business_id: str = ""
+    key: str = ""
+    fp: str = ""
+    repeats: int | None = None  # the row this one repeats (same customer key)
 
 
 class _Feed:
-    """The input rows, mapped, handed out once each, in order, with their position."""
+    """The input rows, mapped and keyed, handed out once each, in order."""
 
-    def __init__(self, rows: Iterator[Any], mapping: Any, options: MapOptions, version: str):
+    def __init__(self, rows: Iterator[Row], mapping: ColumnMapping, config: Config) -> None:
         self._rows = enumerate(rows)
         self._mapping = mapping
-        self._options = options
-        self._version = version
+        self._options = MapOptions(
+            default_region=config.mapping.default_region,
+            max_name_length=config.mapping.max_name_length,
+        )
+        self._version = config.graph.version
+        self._default_business = config.graph.business_id
+        column = config.import_.business_column
+        self._business_index = None
+        if column:
+            try:
+                self._business_index = mapping.headers.index(column)
+            except ValueError:
+                raise ConfigError(
+                    f"import.business_column {column!r} is not a column of the sheet"
+                ) from None
+        self._match_name_phone = config.import_.match_name_phone
+        self.seen = SeenKeys()
 
-    def __iter__(self) -> Iterator[tuple[int, MappedRow, dict[str, Any] | None]]:
+    def business_of(self, row: Row) -> str:
+        if self._business_index is not None:
+            value = row.values[self._business_index].strip()
+            if value:
+                return value
+        return self._default_business
+
+    def __iter__(self) -> Iterator[_Planned]:
         for seq, row in self._rows:
             mapped = map_row(row, self._mapping, self._options)
-            body = to_body(mapped.customer, self._version) if mapped.ok and mapped.customer else None
-            yield seq, mapped, body
+            if not (mapped.ok and mapped.customer):
+                yield _Planned(seq, mapped, None)
+                continue
+            body = to_body(mapped.customer, self._version)
+            fp = fingerprint(body)
+            business = self.business_of(row)
+            key = customer_key(body, fp, match_name_phone=self._match_name_phone)
+            repeats = self.seen.first(f"{business.lower()}\n{key}", row.number)
+            yield _Planned(seq, mapped, body, business, key, fp, repeats)
+
+    def close(self) -> None:
+        self.seen.close()
+
+
+def _customer_fields(mapped: MappedRow) -> dict[str, str]:
+    c = mapped.customer
+    return {"display_name": c.display_name if c else "", "email": c.email if c else ""}
 
 
 def invalid_result(mapped: MappedRow) -> RowResult:
-    c = mapped.customer
-    return RowResult(
-        mapped.row,
-        Status.INVALID,
-        display_name=c.display_name if c else "",
-        email=c.email if c else "",
-        message="; ".join(str(p) for p in mapped.problems),
-        problems=mapped.problems,
-    )
+    return RowResult(mapped.row, Status.INVALID, **_customer_fields(mapped),
+                     message="; ".join(str(p) for p in mapped.problems), problems=mapped.problems)
 
 
-def not_sent(mapped: MappedRow, reason: str) -> RowResult:
-    c = mapped.customer
-    return RowResult(
-        mapped.row,
-        Status.NOT_SENT,
-        display_name=c.display_name if c else "",
-        email=c.email if c else "",
-        message=reason,
-    )
+def not_sent(mapped: MappedRow, reason: str, business_id: str = "") -> RowResult:
+    return RowResult(mapped.row, Status.NOT_SENT, **_customer_fields(mapped), message=reason,
+                     business_id=business_id)
+
+
+def duplicate_result(p: _Planned) -> RowResult:
+    return RowResult(p.mapped.row, Status.DUPLICATE, **_customer_fields(p.mapped),
+                     message=f"repeats row {p.repeats} (same email)", business_id=p.business_id)
 
 
 async def run_import(
@@ -167,34 +163,39 @@ async def run_import(
     tokens: TokenSource | None = None,
     progress: Progress | None = None,
     stop: asyncio.Event | None = None,
+    on_result: Callable[[RowResult], None] | None = None,
 ) -> RunOutcome:
     stop = stop or asyncio.Event()
     progress = progress or Progress(enabled=False)
     started = time.monotonic()
     loaded = open_input(options.input, sheet=options.sheet)
-    with loaded:
+    async with contextlib.AsyncExitStack() as stack:
+        stack.enter_context(loaded)
         info = loaded.info
-        mapping = build_mapping(info.headers, config.columns,
-                                auto_detect=config.mapping.auto_detect)
-        for warning in (*loaded.warnings, *getattr(mapping, "notes", ())):
-            log.warning("%s: %s", info.path, warning)
-        map_options = MapOptions(
-            default_region=config.mapping.default_region,
-            max_name_length=config.mapping.max_name_length,
-        )
-        feed = _Feed(loaded.rows(), mapping, map_options, config.graph.version)
-        business_id = config.graph.business_id
+        mapping = build_mapping(info.headers, config.columns, auto_detect=config.mapping.auto_detect)
+        for note in mapping.notes:
+            log.warning("%s: %s", info.path, note)
+        feed = _Feed(loaded.rows(), mapping, config)
+        stack.callback(feed.close)
+        input_sha = sha256_file(info.path)
+        sender = None
         if not options.dry_run:
-            if not business_id:
-                raise ConfigError("graph.business_id is not set: name the Bookings business to import into")
+            if not config.graph.business_id and not config.import_.business_column:
+                raise ConfigError("graph.business_id is not set: name the Bookings business to "
+                                  "import into")
             if tokens is None:
                 raise ConfigError("no sign-in configured")
+            sender = await stack.enter_async_context(
+                _Sender.open(config, tokens, input_sha, restart=options.restart, stop=stop))
+            if config.graph.business_id:
+                # Lock, sign in and read the business before the file is read any further:
+                # a wrong config fails in seconds and leaves no report behind.
+                await sender.sync.business(config.graph.business_id)
         out_dir = options.out_dir or default_run_dir(config.report.dir)
-        writer = ReportWriter(out_dir, info, dry_run=options.dry_run)
         fields: dict[str, Any] = {
             "input": {
                 "path": str(info.path),
-                "sha256": sha256_file(info.path),
+                "sha256": input_sha,
                 "kind": info.kind,
                 "sheet": info.sheet,
                 "header_row": info.header_row,
@@ -202,34 +203,33 @@ async def run_import(
                 "delimiter": info.delimiter,
             },
             "dry_run": options.dry_run,
-            "business_id": business_id,
+            "business_id": config.graph.business_id,
             "config": config.public_dict(),
             "version": __version__,
         }
+        writer = ReportWriter(out_dir, info, dry_run=options.dry_run)
         writer.write_summary({"state": "running", **fields})
-        fatal = ""
-        interrupted = False
+
+        def record(seq: int, result: RowResult) -> None:
+            writer.add(seq, result)
+            progress.update(writer.counts)
+            if on_result is not None:
+                on_result(result)
+
+        fatal, fatal_code, interrupted = "", 0, False
         try:
-            if options.dry_run:
-                for seq, mapped, body in feed:
-                    if body is None:
-                        writer.add(seq, invalid_result(mapped))
-                    else:
-                        c = mapped.customer
-                        assert c is not None
-                        writer.add(seq, RowResult(mapped.row, Status.VALID, display_name=c.display_name,
-                                                  email=c.email, extra={"body": body}))
-                    progress.update(writer.counts)
+            if sender is None:
+                _dry_run(feed, record)
             else:
-                fatal, interrupted = await _send_all(
-                    config, feed, writer, business_id, tokens, progress, stop  # type: ignore[arg-type]
-                )
+                fatal, fatal_code, interrupted = await sender.send_all(feed, writer, record)
         finally:
+            for warning in loaded.warnings:
+                log.warning("%s: %s", info.path, warning)
             writer.flush()
             seconds = time.monotonic() - started
             progress.close()
             exit_code = (
-                EXIT_SERVICE if fatal
+                fatal_code if fatal
                 else EXIT_INTERRUPTED if interrupted
                 else EXIT_ROWS_FAILED if any(writer.counts.get(s.value) for s in FAILED_STATUSES)
                 else EXIT_OK
@@ -238,73 +238,116 @@ async def run_import(
                                      **fields)
             writer.write_summary(summary)
             writer.close()
-    return RunOutcome(exit_code, out_dir, dict(writer.counts), seconds, summary, fatal)
+    return RunOutcome(exit_code, out_dir, dict(writer.counts), seconds, summary, fatal, fatal_code)
 
 
-async def _send_all(
-    config: Config,
-    feed: _Feed,
-    writer: ReportWriter,
-    business_id: str,
-    tokens: TokenSource,
-    progress: Progress,
-    stop: asyncio.Event,
-) -> tuple[str, bool]:
-    """Send every valid row; returns (fatal error message or "", interrupted?)."""
-    limits = config.limits
-    root = graph_root(config)
-    written = asyncio.Event()
-    async with new_session(config) as session:
-        client = GraphClient(session, root, config.graph.version, tokens, timeout=limits.timeout)
-        business = await preflight(client, business_id)
-        log.info("importing into %s (%s)", business.get("displayName") or business_id, business_id)
-        reconciler = Reconciler(client)
-        submitter = Submitter(
-            client,
-            concurrency=limits.concurrency,
-            rps=limits.rps,
-            max_attempts=limits.max_attempts,
-            max_backoff=limits.max_backoff,
-            reconcile=reconciler.find,
-        )
+def _dry_run(feed: _Feed, record: Callable[[int, RowResult], None]) -> None:
+    for p in feed:
+        if p.body is None:
+            record(p.seq, invalid_result(p.mapped))
+        elif p.repeats is not None:
+            record(p.seq, duplicate_result(p))
+        else:
+            record(p.seq, RowResult(p.mapped.row, Status.VALID, **_customer_fields(p.mapped),
+                                    business_id=p.business_id, extra={"body": p.body}))
 
-        def record(seq: int, result: RowResult) -> None:
-            reconciler.claim(result.customer_id)
-            writer.add(seq, result)
-            progress.update(writer.counts)
+
+class _Sender:
+    """The live half of a run: session, client, submitter and the per-business sync."""
+
+    def __init__(self, config: Config, client: GraphClient, sync: Sync, submitter: Submitter,
+                 stop: asyncio.Event) -> None:
+        self.config = config
+        self.client = client
+        self.sync = sync
+        self.submitter = submitter
+        self.stop = stop
+        self.finished = False
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, config: Config, tokens: TokenSource, input_sha: str, *, restart: bool,
+                   stop: asyncio.Event) -> AsyncIterator[_Sender]:
+        limits = config.limits
+        async with new_session(config) as session:
+            client = GraphClient(session, graph_root(config), config.graph.version, tokens,
+                                 timeout=limits.timeout)
+            submitter = Submitter(
+                client,
+                concurrency=limits.concurrency,
+                rps=min(limits.rps, GRAPH_APP_RPS) if limits.rps else GRAPH_APP_RPS,
+                max_attempts=limits.max_attempts,
+                max_backoff=limits.max_backoff,
+            )
+            sync = Sync(client, submitter, config, state_dir=state_dir(config),
+                        input_sha256=input_sha, restart=restart)
+            submitter.reconcile = sync.reconcile
+            sender = cls(config, client, sync, submitter, stop)
+            try:
+                yield sender
+            finally:
+                sync.close(finished=sender.finished)
+
+    async def send_all(
+        self, feed: _Feed, writer: ReportWriter, record: Callable[[int, RowResult], None]
+    ) -> tuple[str, int, bool]:
+        """Send every valid row; returns (fatal error or "", its exit code, interrupted?)."""
+        sync, stop = self.sync, self.stop
+        written = asyncio.Event()
+        merge = self.config.import_.merge_duplicates
+
+        def done(seq: int, result: RowResult) -> None:
+            sync.claim(result)
+            record(seq, result)
             written.set()
 
         async def jobs() -> AsyncIterator[Job]:
-            for seq, mapped, body in feed:
-                if body is None:
-                    record(seq, invalid_result(mapped))
+            for p in feed:
+                if p.body is None:
+                    done(p.seq, invalid_result(p.mapped))
                     continue
-                while seq - writer.written > REORDER_WINDOW:
+                if p.repeats is not None and not merge:
+                    done(p.seq, duplicate_result(p))
+                    continue
+                while p.seq - writer.written > REORDER_WINDOW:
                     written.clear()
                     await written.wait()
-                yield Job(seq, mapped, body, business_id)
+                try:
+                    await sync.business(p.business_id)
+                except ImporterError as exc:
+                    done(p.seq, not_sent(p.mapped, f"not sent: {exc}", p.business_id))
+                    raise
+                job = Job(p.seq, p.mapped, p.body, p.business_id, key=p.key, fp=p.fp,
+                          merge_into=p.repeats)
+                sync.queued(job)
+                yield job
 
         async def handle(job: Job) -> None:
             try:
-                result = await submitter.send(job)
+                result = await sync.process(job)
             except FatalRunError as exc:
-                record(job.seq, not_sent(job.mapped, f"not sent: {exc}"))
+                done(job.seq, not_sent(job.mapped, f"not sent: {exc}", job.business_id))
                 raise
-            record(job.seq, result)
+            done(job.seq, result)
 
-        fatal = ""
+        def skipped(job: Job) -> None:
+            done(job.seq, not_sent(job.mapped, "not sent: the run stopped first", job.business_id))
+
+        fatal, fatal_code = "", 0
         try:
-            await run_pool(
-                jobs(),
-                handle,
-                workers=limits.concurrency,
-                skipped=lambda job: record(job.seq, not_sent(job.mapped, "the run stopped first")),
-                stop=stop,
-            )
+            await run_pool(jobs(), handle, workers=self.config.limits.concurrency,
+                           skipped=skipped, stop=stop)
         except FatalRunError as exc:
-            fatal = refusal_message(exc.cause, business_id, root)  # type: ignore[arg-type]
+            fatal = refusal_message(exc.cause, self.config.graph.business_id,  # type: ignore[arg-type]
+                                    self.client.root)
+            fatal_code = EXIT_SERVICE
+        except ImporterError as exc:
+            fatal, fatal_code = str(exc), exc.exit_code
+        if fatal:
             log.error("%s", fatal)
         reason = "not sent: " + (fatal or "the run was interrupted")
-        for seq, mapped, _body in feed:  # whatever the pool never took
-            record(seq, not_sent(mapped, reason) if mapped.ok else invalid_result(mapped))
-        return fatal, stop.is_set() and not fatal
+        for p in feed:  # whatever the pool never took
+            done(p.seq, not_sent(p.mapped, reason, p.business_id) if p.body is not None
+                 else invalid_result(p.mapped))
+        self.finished = not (fatal or stop.is_set())
+        return fatal, fatal_code, stop.is_set() and not fatal

@@ -14,7 +14,6 @@ customer up first and the create is repeated only when it is really absent.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -43,6 +42,9 @@ class Job:
     business_id: str
     method: str = "POST"
     customer_id: str = ""  # PATCH target
+    key: str = ""  # the customer key the journal knows it by (sync.py)
+    fp: str = ""  # fingerprint of the body
+    merge_into: int | None = None  # merge into the customer of this earlier row (duplicates)
     attempts: list[Attempt] = field(default_factory=list)
     ambiguous: bool = False
 
@@ -184,29 +186,23 @@ async def run_pool(
     workers: int,
     skipped: Callable[[Job], None],
     stop: asyncio.Event | None = None,
+    lane: Callable[[Job], str] = lambda job: job.business_id.lower(),
 ) -> None:
-    """Feed ``jobs`` through ``workers`` concurrent ``handle`` calls with a bounded queue.
+    """Feed ``jobs`` through concurrent ``handle`` calls: ``workers`` per lane (business).
 
-    When ``stop`` is set, no new job is taken: jobs already in the queue go to ``skipped`` (the
+    Each business gets its own bounded queue and workers, so a throttled business never holds
+    up another, and the whole never holds more than a few queues' worth of jobs.
+    When ``stop`` is set, no new job is taken: jobs already queued go to ``skipped`` (the
     caller reports them as not sent) and jobs being sent finish. The first exception raised by
-    ``handle`` (e.g. FatalRunError) sets ``stop`` and is re-raised once the pool is quiet.
+    ``handle`` (e.g. FatalRunError) sets ``stop`` and is re-raised once the pool is quiet;
+    so is an exception of the ``jobs`` iterator.
     """
-    queue: asyncio.Queue[Job | None] = asyncio.Queue(maxsize=workers * 2)
     stop = stop or asyncio.Event()
     failure: list[BaseException] = []
+    queues: dict[str, asyncio.Queue[Job | None]] = {}
+    tasks: list[asyncio.Task[None]] = []
 
-    async def produce() -> None:
-        try:
-            async for job in jobs:
-                if stop.is_set():
-                    skipped(job)
-                    break
-                await queue.put(job)
-        finally:
-            for _ in range(workers):
-                await queue.put(None)
-
-    async def work() -> None:
+    async def work(queue: asyncio.Queue[Job | None]) -> None:
         while (job := await queue.get()) is not None:
             if stop.is_set():
                 skipped(job)
@@ -218,13 +214,24 @@ async def run_pool(
                     failure.append(exc)
                 stop.set()
 
-    producer = asyncio.create_task(produce())
     try:
-        await asyncio.gather(*(work() for _ in range(workers)))
+        async for job in jobs:
+            if stop.is_set():
+                skipped(job)
+                break
+            key = lane(job)
+            queue = queues.get(key)
+            if queue is None:
+                queue = queues[key] = asyncio.Queue(maxsize=workers * 8)
+                tasks.extend(asyncio.create_task(work(queue)) for _ in range(workers))
+            await queue.put(job)
+    except Exception as exc:
+        failure.insert(0, exc)
+        stop.set()
     finally:
-        if not producer.done():
-            producer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await producer
+        for queue in queues.values():
+            for _ in range(workers):
+                await queue.put(None)
+        await asyncio.gather(*tasks)
     if failure:
         raise failure[0]

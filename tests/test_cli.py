@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 BIZ = "contoso@contoso.onmicrosoft.com"
 TOKEN = "e2e-token-1"  # not a secret: the emulator's only accepted token in these tests
-SAMPLE_VALID = 8  # samples/README.md: 8 valid rows, 2 invalid (see the table there)
+SAMPLE_VALID = 7  # samples/README.md: 7 created, 1 duplicate email, 2 invalid (see the table)
+SAMPLE_DUPLICATE = 1
 SAMPLE_INVALID = 2
 
 
@@ -43,6 +44,9 @@ version = "{version}"
 [auth]
 mode = "token"
 token_env = "E2E_TOKEN"
+
+[state]
+dir = "{path.parent / 'state'}"
 
 [limits]
 timeout = 5
@@ -80,6 +84,9 @@ def test_sample_import_creates_every_valid_row_once(
     statuses = [r["status"] for r in results]
     assert statuses.count("created") == SAMPLE_VALID
     assert statuses.count("invalid") == SAMPLE_INVALID
+    assert statuses.count("duplicate") == SAMPLE_DUPLICATE
+    dup = next(r for r in results if r["status"] == "duplicate")
+    assert dup["email"] == "AdeleV@contoso.com" and "repeats row" in dup["message"]
     held = emu.emulator.customers(BIZ)
     assert len(held) == SAMPLE_VALID
     assert sorted(c["id"] for c in held) == sorted(r["customer_id"] for r in results
@@ -99,7 +106,8 @@ def test_sample_import_creates_every_valid_row_once(
     first_row = 4 if sample.endswith("xlsx") else 2
     assert results[0]["row"] == str(first_row)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert summary["counts"] == {"created": SAMPLE_VALID, "invalid": SAMPLE_INVALID}
+    assert summary["counts"] == {"created": SAMPLE_VALID, "duplicate": SAMPLE_DUPLICATE,
+                                 "invalid": SAMPLE_INVALID}
     assert summary["exit_code"] == 1 and summary["state"] == "finished"
     assert len(summary["input"]["sha256"]) == 64
     # Every request carried a fresh client-request-id, recorded with Graph's request-id.
@@ -278,7 +286,8 @@ def test_bad_config_key_is_named(tmp_path: Path) -> None:
 def test_readme_sandbox_command_works(tmp_path: Path) -> None:
     proc = cli("run", str(SAMPLES / "customers.xlsx"), "--sandbox", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
-    assert f"{SAMPLE_VALID} created, {SAMPLE_INVALID} invalid in" in proc.stdout
+    assert (f"{SAMPLE_VALID} created, {SAMPLE_DUPLICATE} duplicate, {SAMPLE_INVALID} invalid in"
+            in proc.stdout)
     run_dirs = list((tmp_path / "runs").iterdir())
     assert len(run_dirs) == 1 and str(run_dirs[0].name) in proc.stdout
     assert "Traceback" not in proc.stderr

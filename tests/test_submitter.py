@@ -190,7 +190,7 @@ async def test_pool_is_bounded_and_takes_every_job() -> None:
         for n in range(100):
             produced += 1
             # The producer never runs far ahead of the workers: bounded queue.
-            assert produced - len(done) <= 4 * 3 + 1
+            assert produced - len(done) <= 4 * 8 + 4 + 1
             yield job(n + 2)
 
     async def handle(j: Job) -> None:
@@ -241,3 +241,39 @@ async def test_pool_reraises_the_first_fatal_error_after_the_others_finish() -> 
 
     with pytest.raises(FatalRunError):
         await run_pool(jobs(), handle, workers=4, skipped=lambda j: None)
+
+
+async def test_each_business_gets_its_own_workers() -> None:
+    inside: dict[str, int] = {}
+    peak: dict[str, int] = {}
+
+    async def jobs():  # type: ignore[no-untyped-def]
+        for n in range(80):
+            j = job(n + 2)
+            j.business_id = f"biz{n % 4}@contoso.com"
+            yield j
+
+    async def handle(j: Job) -> None:
+        inside[j.business_id] = inside.get(j.business_id, 0) + 1
+        peak[j.business_id] = max(peak.get(j.business_id, 0), inside[j.business_id])
+        for _ in range(3):
+            await asyncio.sleep(0)
+        inside[j.business_id] -= 1
+
+    await run_pool(jobs(), handle, workers=4, skipped=lambda j: None)
+    assert peak == {f"biz{i}@contoso.com": 4 for i in range(4)}
+
+
+async def test_an_error_of_the_job_source_is_reraised() -> None:
+    async def jobs():  # type: ignore[no-untyped-def]
+        yield job(2)
+        raise RuntimeError("business locked")
+
+    seen: list[int] = []
+
+    async def handle(j: Job) -> None:
+        seen.append(j.seq)
+
+    with pytest.raises(RuntimeError, match="business locked"):
+        await run_pool(jobs(), handle, workers=2, skipped=lambda j: seen.append(j.seq))
+    assert seen == [0], "the job taken before the error is handled or skipped, never lost"
