@@ -169,6 +169,14 @@ class Sync:
                                     "unchanged since its last import")
             if existing is None or existing.get("id") != entry.customer_id:
                 existing = existing or {"id": entry.customer_id}
+        if entry and entry.state == "sent" and existing is not None:
+            # In flight when an earlier run stopped, and the service has it: that run's create
+            # arrived. (Its answer did not, so the journal could not say so.)
+            cid = str(existing.get("id") or "")
+            journal.mark(job.key, job.fp, "done", row=row.number, status="created",
+                         customer_id=cid)
+            return self._result(job, Status.CREATED, cid,
+                                "created before the run was interrupted (found on the service)")
         on_existing = self.config.import_.on_existing
         if existing is not None and on_existing != "create":
             cid = str(existing.get("id") or "")

@@ -1,0 +1,140 @@
+"""Crash safety with real processes: SIGKILL and Ctrl-C mid-run, then resume.
+
+The emulator and the CLI each run in their own process, as in production; kills happen when
+the emulator holds a chosen number of customers (read from its admin endpoint), not after a
+guessed delay.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIZ = "resume@contoso.onmicrosoft.com"
+TOKEN = "resume-token"
+
+
+@pytest.fixture
+def emulator_url() -> Iterator[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "importer.emulator", "--port", "0", "--latency", "0.003",
+         "--token", TOKEN],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        assert line.startswith("listening on "), line
+        yield line.split()[-1]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+
+
+def state(url: str) -> dict:  # type: ignore[type-arg]
+    with urllib.request.urlopen(f"{url}/_emulator/state", timeout=5) as resp:
+        return json.loads(resp.read())
+
+
+def customers(url: str) -> list[dict]:  # type: ignore[type-arg]
+    for bid, data in state(url)["businesses"].items():
+        if bid.lower() == BIZ:
+            return data["customers"]
+    return []
+
+
+def setup(tmp_path: Path, url: str, rows: int) -> tuple[Path, Path]:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        f'[graph]\nbase_url = "{url}"\nbusiness_id = "{BIZ}"\n[auth]\ntoken_env = "RESUME_TOKEN"\n'
+        f'[state]\ndir = "{tmp_path / "state"}"\n[limits]\ntimeout = 5\nmax_backoff = 0.2\n',
+        encoding="utf-8")
+    src = tmp_path / "in.csv"
+    with src.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["Name", "Email"])
+        w.writerows((f"Person {i}", f"p{i}@contoso.com") for i in range(rows))
+    return cfg, src
+
+
+def start_cli(cfg: Path, src: Path, out: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "importer", "run", str(src), "--config", str(cfg), "--out",
+         str(out), "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env={**os.environ, "RESUME_TOKEN": TOKEN},
+    )
+
+
+def wait_for_customers(url: str, proc: subprocess.Popen[str], at_least: int) -> None:
+    deadline = time.monotonic() + 60
+    while len(customers(url)) < at_least:
+        assert proc.poll() is None, "the run ended before the kill point"
+        assert time.monotonic() < deadline, "no progress"
+        time.sleep(0.02)
+
+
+def results(out: Path) -> list[dict[str, str]]:
+    with (out / "results.csv").open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_sigkill_at_random_points_then_resume(emulator_url: str, tmp_path: Path) -> None:
+    rows = 3000
+    cfg, src = setup(tmp_path, emulator_url, rows)
+    rng = random.Random(int(os.environ.get("KILL_SEED", "20261125")))
+    points = sorted(rng.sample(range(150, rows - 300), 3))
+    for n, point in enumerate(points):
+        proc = start_cli(cfg, src, tmp_path / f"killed{n}")
+        wait_for_customers(emulator_url, proc, point)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=10)
+        assert proc.returncode == -signal.SIGKILL
+    final = start_cli(cfg, src, tmp_path / "final")
+    _, err = final.communicate(timeout=120)
+    assert final.returncode == 0, err
+    held = customers(emulator_url)
+    emails = Counter(c["emailAddress"] for c in held)
+    assert len(held) == rows and max(emails.values()) == 1, "every row exactly once"
+    final_results = results(tmp_path / "final")
+    assert len(final_results) == rows, "every row accounted for"
+    assert {r["status"] for r in final_results} == {"created"}
+    assert {r["customer_id"] for r in final_results} == {c["id"] for c in held}
+    resumed = [r for r in final_results if "interrupted" in r["message"]]
+    assert len(resumed) >= points[-1] - 10, "rows done before the kills were not sent again"
+
+
+def test_ctrl_c_finishes_in_flight_rows_writes_the_report_and_exits_130(
+    emulator_url: str, tmp_path: Path
+) -> None:
+    rows = 2000
+    cfg, src = setup(tmp_path, emulator_url, rows)
+    proc = start_cli(cfg, src, tmp_path / "r1")
+    wait_for_customers(emulator_url, proc, 200)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    first = results(tmp_path / "r1")
+    assert len(first) == rows
+    counts = Counter(r["status"] for r in first)
+    assert set(counts) == {"created", "not_sent"}
+    assert counts["created"] == len(customers(emulator_url)), "nothing half-sent"
+    summary = json.loads((tmp_path / "r1" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["exit_code"] == 130
+    proc = start_cli(cfg, src, tmp_path / "r2")
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert len(customers(emulator_url)) == rows
