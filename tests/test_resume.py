@@ -138,3 +138,16 @@ def test_ctrl_c_finishes_in_flight_rows_writes_the_report_and_exits_130(
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert len(customers(emulator_url)) == rows
+
+
+def test_two_concurrent_runs_one_gets_the_lock(emulator_url: str, tmp_path: Path) -> None:
+    cfg, src = setup(tmp_path, emulator_url, 1500)
+    first = start_cli(cfg, src, tmp_path / "r1")
+    wait_for_customers(emulator_url, first, 50)
+    second = start_cli(cfg, src, tmp_path / "r2")
+    _, err2 = second.communicate(timeout=60)
+    _, err1 = first.communicate(timeout=120)
+    assert second.returncode == 75, err2
+    assert "another run is importing into" in err2 and f"pid {first.pid}" in err2
+    assert first.returncode == 0, err1
+    assert len(customers(emulator_url)) == 1500

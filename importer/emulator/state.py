@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import itertools
 import dataclasses
 import random
 from collections import Counter
@@ -121,6 +122,14 @@ class Emulator:
     def customers(self, business_id: str) -> list[dict[str, Any]]:
         """Copies of the stored customers, oldest first, in the superset (beta + v1.0) form."""
         return copy.deepcopy(list(self._store(business_id).values()))
+
+    def customer_page(
+        self, business_id: str, skip: int, size: int
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """(how many customers in all, copies of ``size`` of them from ``skip``), oldest first."""
+        store = self._store(business_id)
+        page = list(itertools.islice(store.values(), skip, skip + size))
+        return len(store), copy.deepcopy(page)
 
     def customer(self, business_id: str, customer_id: str) -> dict[str, Any] | None:
         return self._store(business_id).get(customer_id)

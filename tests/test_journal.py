@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from importer.errors import RunLocked
+from importer.journal import Journal, fingerprint, journal_path
+from importer.lock import RunLock
+
+
+def test_fingerprint_is_stable_and_order_free() -> None:
+    a = {"displayName": "A", "phones": [{"number": "+1", "type": "home"}]}
+    b = {"phones": [{"type": "home", "number": "+1"}], "displayName": "A"}
+    assert fingerprint(a) == fingerprint(b)
+    assert fingerprint(a) != fingerprint({**a, "displayName": "B"})
+
+
+def test_journal_path_is_one_safe_file_per_business(tmp_path: Path) -> None:
+    p1 = journal_path(tmp_path, "a/../../etc@x.com")
+    assert p1.parent == tmp_path and "/" not in p1.name
+    assert journal_path(tmp_path, "Shop@X.com") == journal_path(tmp_path, "shop@x.com")
+
+
+def test_marks_survive_reopening_and_keep_known_ids(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.sqlite3")
+    j.begin_run("sha", restart=False)
+    j.mark("email:a", "fp1", "sent", row=2)
+    j.mark("email:a", "fp1", "done", row=2, status="created", customer_id="c1")
+    j.mark("email:a", "fp2", "failed", row=2)
+    j.close()
+    j = Journal(tmp_path / "j.sqlite3")
+    entry = j.get("email:a")
+    assert entry is not None
+    assert (entry.state, entry.fingerprint, entry.customer_id) == ("failed", "fp2", "c1")
+    assert j.get("email:b") is None
+
+
+def test_an_unfinished_run_over_the_same_input_is_continued(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.sqlite3")
+    first = j.begin_run("sha-1", restart=False)
+    j.close()
+    j = Journal(tmp_path / "j.sqlite3")
+    assert j.begin_run("sha-1", restart=False) == first and j.resumed
+    j.finish_run()
+    assert j.begin_run("sha-1", restart=False) != first and not j.resumed
+    third = j.run_id
+    assert j.begin_run("sha-1", restart=True) != third, "--restart starts afresh"
+    assert j.begin_run("sha-2", restart=False) != third
+
+
+def test_unwritable_state_dir_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(Exception, match="cannot open the run journal"):
+        Journal(blocker / "j.sqlite3")
+
+
+def test_lock_is_exclusive_and_freed_when_the_holder_dies(tmp_path: Path) -> None:
+    lock = RunLock(tmp_path, "biz@x.com")
+    lock.acquire()
+    with pytest.raises(RunLocked, match=f"pid {os.getpid()}"):
+        RunLock(tmp_path, "BIZ@x.com").acquire()
+    lock.release()
+    # A process that takes the lock and dies without releasing it.
+    code = (
+        "import os, sys; from pathlib import Path; from importer.lock import RunLock; "
+        f"RunLock(Path({str(tmp_path)!r}), 'biz@x.com').acquire(); os._exit(0)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=30)
+    with RunLock(tmp_path, "biz@x.com"):
+        pass  # taken over at once
