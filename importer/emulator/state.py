@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import copy
-import itertools
 import dataclasses
+import itertools
 import random
 from collections import Counter
 from dataclasses import dataclass, field
