@@ -1,4 +1,5 @@
-"""The run's output folder: results.csv, failures.csv, bodies.jsonl (dry run) and summary.json.
+"""The run's output folder: results.csv, failures.csv (and failures.xlsx for a workbook input),
+bodies.jsonl (dry run) and summary.json.
 
 Results arrive out of order (four requests in flight, retries); ``ReportWriter`` holds them in a
 small reorder buffer and writes each row as soon as every row before it is written, so
@@ -19,9 +20,12 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from .models import RowResult, SheetInfo, Status
+
+if TYPE_CHECKING:
+    from .report_xlsx import FailuresWorkbook
 
 RESULT_COLUMNS = (
     "row",
@@ -88,6 +92,11 @@ class ReportWriter:
         self._failures = csv.writer(self._failures_file)
         self._failures.writerow(["source_row", *info.headers, "error"])
         self._bodies = self._open("bodies.jsonl") if dry_run else None
+        self._failures_xlsx: FailuresWorkbook | None = None
+        if info.kind == "xlsx":  # people who sent a workbook fix their failures in one
+            from .report_xlsx import FILE_NAME, FailuresWorkbook  # openpyxl loads slowly
+
+            self._failures_xlsx = FailuresWorkbook(out_dir / FILE_NAME, info)
         self.started = time.time()
         self._flush_every = 1000 if dry_run else 1
         self.flush()
@@ -142,6 +151,8 @@ class ReportWriter:
             self._failures.writerow(
                 [source, *(neutralise(v) for v in r.row.values), neutralise(error_text(r))]
             )
+            if self._failures_xlsx is not None:
+                self._failures_xlsx.add(r)
         if self._bodies is not None and "body" in r.extra:
             self._bodies.write(
                 json.dumps({"row": r.row.number, "body": r.extra["body"]}, ensure_ascii=False)
@@ -155,6 +166,8 @@ class ReportWriter:
     def close(self) -> None:
         for f in self._files:
             f.close()
+        if self._failures_xlsx is not None:
+            self._failures_xlsx.close()
 
     def write_summary(self, data: dict[str, Any]) -> None:
         tmp = self.out_dir / "summary.json.tmp"

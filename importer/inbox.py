@@ -1,0 +1,235 @@
+"""``bookings-import run --inbox DIR``: import every new spreadsheet dropped into a folder.
+
+Each ``.csv``, ``.xlsx`` or ``.xlsm`` file in DIR (not its subfolders) is imported, oldest first,
+then moved with its report folder beside it:
+
+    DIR/done/<file>            the run finished (exit 0, or 1: row-level failures are in
+    DIR/done/<file>.report/    the report's failures.csv / failures.xlsx)
+    DIR/failed/<file>          the file could not be imported as a whole (exit 2: unreadable,
+    DIR/failed/<file>.report/  no name column; its error.txt says why), or the run stopped
+                               part-way (exit 3 mid-run, 130): re-run the report's failures file
+
+A name already taken in done/ or failed/ gets a timestamp. When the service refuses the whole job
+before anything is sent (sign-in refused, business not found: exit 3) or another run holds the
+lock (75), the file stays in DIR for the next run and no further file is tried: the cause is not
+the file, and moving every file to failed/ would only make work.
+
+Files still being written are left for the next run: temporary names (``~$*``, ``.~lock*``,
+``*.tmp``, ``*.part``, ``.*``), and files modified within the settle interval or whose size or
+time changes while it passes. Reports are written in DIR/.importing/ until the file is moved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import fnmatch
+import json
+import logging
+import shutil
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ImporterError, UsageError
+from .logs import emit
+from .report import summary_line
+from .retention import REPORT_SUFFIX, SUMMARY
+from .runner import RunOptions, RunOutcome
+
+SUFFIXES = frozenset({".csv", ".xlsx", ".xlsm"})
+TEMPORARY = ("~$*", ".~lock*", "*.tmp", "*.part", ".*")
+DONE, FAILED, WORK = "done", "failed", ".importing"
+DEFAULT_SETTLE = 2.0
+
+RunOne = Callable[[RunOptions], Awaitable[RunOutcome]]
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    input: Path  # where the file was found
+    exit_code: int
+    moved_to: Path | None = None  # None: left in the inbox for the next run
+    report: Path | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str = ""
+
+
+@dataclass
+class InboxOutcome:
+    files: list[FileOutcome]
+    waiting: list[Path]  # still being written: left for the next run
+    seconds: float
+
+    @property
+    def exit_code(self) -> int:
+        """The worst of the files: 130 > 75 > 3 > 2 > 1 > 0, which is numeric order."""
+        return max((f.exit_code for f in self.files), default=EXIT_OK)
+
+    @property
+    def counts(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for f in self.files:
+            total.update(f.counts)
+        return total
+
+
+def is_temporary(name: str) -> bool:
+    """Office lock files, partial downloads and hidden files are never inputs."""
+    return any(fnmatch.fnmatch(name.casefold(), pattern) for pattern in TEMPORARY)
+
+
+def candidates(inbox: Path) -> list[Path]:
+    """The spreadsheets waiting in ``inbox``, oldest first."""
+    found = []
+    for entry in inbox.iterdir():
+        if entry.suffix.lower() in SUFFIXES and not is_temporary(entry.name) and entry.is_file():
+            stat = entry.stat()
+            found.append((stat.st_mtime_ns, entry.name, entry))
+    return [entry for _, _, entry in sorted(found)]
+
+
+async def settled(
+    paths: list[Path],
+    settle: float,
+    *,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> tuple[list[Path], list[Path]]:
+    """Split ``paths`` into (ready, still being written) by watching them for ``settle`` s."""
+
+    def snapshot(p: Path) -> tuple[int, int] | None:
+        try:
+            stat = p.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_size, stat.st_mtime_ns
+
+    before = {p: snapshot(p) for p in paths}
+    if paths and settle > 0:
+        await sleep(settle)
+    ready: list[Path] = []
+    waiting: list[Path] = []
+    now = clock()
+    for p in paths:
+        after = snapshot(p)
+        if after is None:
+            continue  # taken away meanwhile
+        fresh = now - after[1] / 1e9 < settle
+        (waiting if fresh or after != before[p] else ready).append(p)
+    return ready, waiting
+
+
+def _free_name(inbox: Path, name: str) -> str:
+    """``name``, or name with a timestamp when done/, failed/ or the work folder has it."""
+
+    def taken(n: str) -> bool:
+        return any((inbox / d / x).exists() for d in (DONE, FAILED, WORK)
+                   for x in (n, n + REPORT_SUFFIX))
+
+    if not taken(name):
+        return name
+    path = Path(name)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    n, candidate = 1, f"{path.stem}.{stamp}{path.suffix}"
+    while taken(candidate):
+        n += 1
+        candidate = f"{path.stem}.{stamp}-{n}{path.suffix}"
+    return candidate
+
+
+def _record_refusal(work: Path, source: Path, exc: ImporterError) -> None:
+    """A report folder for a file that could not be imported: why, in words and as a summary."""
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "error.txt").write_text(f"{exc}\n", encoding="utf-8")
+    summary = {"state": "refused", "exit_code": exc.exit_code, "error": str(exc),
+               "input": {"path": str(source)}, "counts": {}}
+    (work / SUMMARY).write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n",
+                                encoding="utf-8")
+
+
+async def import_one(inbox: Path, source: Path, run_one: RunOne, options: RunOptions) -> FileOutcome:
+    """Import one file and move it with its report to done/ or failed/ (or leave it)."""
+    name = _free_name(inbox, source.name)
+    work = inbox / WORK / (name + REPORT_SUFFIX)
+    started = time.monotonic()
+    try:
+        outcome = await run_one(dataclasses.replace(options, input=source, out_dir=work))
+    except ImporterError as exc:
+        if exc.exit_code != EXIT_USAGE:
+            # Refused before anything was sent, for a reason that is not this file's.
+            shutil.rmtree(work, ignore_errors=True)
+            return FileOutcome(source, exc.exit_code, error=str(exc),
+                               seconds=time.monotonic() - started)
+        _record_refusal(work, source, exc)
+        code, counts, error, seconds = exc.exit_code, {}, str(exc), time.monotonic() - started
+    else:
+        code, counts, error, seconds = (outcome.exit_code, outcome.counts, outcome.fatal,
+                                        outcome.seconds)
+    target = inbox / (DONE if code <= 1 else FAILED)
+    target.mkdir(exist_ok=True)
+    moved = target / name
+    report = target / (name + REPORT_SUFFIX)
+    shutil.move(source, moved)
+    work.rename(report)
+    return FileOutcome(source, code, moved, report, dict(counts), seconds, error)
+
+
+async def run_inbox(
+    inbox: Path,
+    run_one: RunOne,
+    options: RunOptions,
+    *,
+    settle: float = DEFAULT_SETTLE,
+    stop: asyncio.Event | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> InboxOutcome:
+    """Import every settled spreadsheet in ``inbox`` with ``run_one``, oldest first.
+
+    ``options`` is the template for each file's run (sheet, restart); its input and report folder
+    are set per file.
+    """
+    if not inbox.is_dir():
+        raise UsageError(f"--inbox {inbox} is not a folder; create it or check the path")
+    started = time.monotonic()
+    ready, waiting = await settled(candidates(inbox), settle, clock=clock, sleep=sleep)
+    for path in waiting:
+        emit("waiting", f"{path.name}: still being written; left for the next run",
+             input=str(path))
+    files: list[FileOutcome] = []
+    for source in ready:
+        if stop is not None and stop.is_set():
+            break
+        result = await import_one(inbox, source, run_one, options)
+        files.append(result)
+        _announce(inbox, result)
+        if result.moved_to is None or result.exit_code == EXIT_INTERRUPTED:
+            break  # the next file would meet the same refusal (or the person pressed Ctrl-C)
+    work = inbox / WORK
+    if work.is_dir() and not any(work.iterdir()):
+        work.rmdir()
+    return InboxOutcome(files, waiting, time.monotonic() - started)
+
+
+def _announce(inbox: Path, f: FileOutcome) -> None:
+    fields = {"input": str(f.input), "moved_to": str(f.moved_to) if f.moved_to else None,
+              "report": str(f.report) if f.report else None, "exit_code": f.exit_code,
+              "counts": f.counts, "seconds": round(f.seconds, 3)}
+    if f.error:
+        fields["error"] = f.error
+    if f.moved_to is None:
+        emit("file", f"{f.input.name}: not imported, left in {inbox}: {f.error}",
+             level=logging.ERROR, **fields)
+        return
+    where = f.moved_to.parent.name
+    if f.report and f.counts:
+        message = f"{f.input.name} → {where}/: {summary_line(f.counts, f.seconds, f.report)}"
+    else:
+        message = f"{f.input.name} → {where}/: {f.error}"
+    level = logging.INFO if f.exit_code < EXIT_USAGE else logging.WARNING
+    emit("file", message, level=level, **fields)

@@ -1,0 +1,188 @@
+"""What a run would do with a spreadsheet, without sending anything: ``bookings-import preview``.
+
+    build_preview(config, path, sheet)  ->  Preview   (reads and maps the whole file, streaming)
+    render_text(preview)                ->  the report a person reads
+    to_json(preview)                    ->  one JSON document for scripts
+
+It answers the questions people ask before a first import: did it find the right sheet and header
+row, which column feeds which field, how many rows would be refused and why, and what exactly
+will be created. Memory stays flat however large the file: only counts, the first few problems
+and the first few customers are kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import Config
+from .errors import EXIT_OK, EXIT_ROWS_FAILED
+from .loader import open_input
+from .mapper import MapOptions, build_mapping, describe_problem, map_row, to_body
+from .models import Problem
+
+MAX_PROBLEMS = 10
+MAX_SAMPLES = 3
+
+
+@dataclass(frozen=True)
+class ShownProblem:
+    """One problem of one row, as the preview lists it."""
+
+    row: int
+    column: str | None
+    message: str
+    value: str | None = None
+
+    def __str__(self) -> str:
+        """``row 14, Email: 'joe@' has no domain after the @`` (one line, whatever the header)."""
+        where = f"row {self.row}, {self.column}" if self.column else f"row {self.row}"
+        return describe_problem(Problem(self.message, where))
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A valid row and the exact body that would be POSTed for it."""
+
+    row: int
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Preview:
+    path: str
+    kind: str  # "csv" | "xlsx"
+    sheet: str | None
+    header_row: int
+    encoding: str | None
+    delimiter: str | None
+    api_version: str
+    columns: tuple[tuple[str, str | None], ...]  # sheet header -> field, None when ignored
+    report_columns: tuple[str, ...] = ()  # an earlier run's "error"/"source_row" columns
+    notes: tuple[str, ...] = ()  # mapping decisions and loader warnings worth knowing
+    valid: int = 0
+    invalid: int = 0
+    problems: tuple[ShownProblem, ...] = ()  # the first MAX_PROBLEMS
+    problem_total: int = 0  # of every row
+    problems_by_column: dict[str, int] = field(default_factory=dict)  # rows refused per column
+    samples: tuple[Sample, ...] = ()  # the first MAX_SAMPLES valid rows
+
+    @property
+    def rows(self) -> int:
+        return self.valid + self.invalid
+
+    @property
+    def ignored(self) -> list[str]:
+        return [header for header, name in self.columns if name is None]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every row would be sent, 1 when some would be refused."""
+        return EXIT_ROWS_FAILED if self.invalid else EXIT_OK
+
+
+def build_preview(config: Config, path: str | Path, sheet: str | None = None) -> Preview:
+    """Load and map every row of ``path`` as a run would. Raises InputError / ConfigError."""
+    with open_input(path, sheet=sheet) as loaded:
+        info = loaded.info
+        mapping = build_mapping(info.headers, config.columns, auto_detect=config.mapping.auto_detect)
+        options = MapOptions(
+            default_region=config.mapping.default_region,
+            max_name_length=config.mapping.max_name_length,
+        )
+        version = config.graph.version
+        valid = invalid = problem_total = 0
+        problems: list[ShownProblem] = []
+        by_column: Counter[str] = Counter()
+        samples: list[Sample] = []
+        for row in loaded.rows():
+            mapped = map_row(row, mapping, options)
+            if mapped.ok and mapped.customer is not None:
+                valid += 1
+                if len(samples) < MAX_SAMPLES:
+                    samples.append(Sample(row.number, to_body(mapped.customer, version)))
+                continue
+            invalid += 1
+            # A row counts once per column, however many problems that column has.
+            by_column.update({p.column or "(row)" for p in mapped.problems})
+            problem_total += len(mapped.problems)
+            for p in mapped.problems:
+                if len(problems) < MAX_PROBLEMS:
+                    problems.append(ShownProblem(row.number, p.column, p.message, p.value))
+        notes = (*mapping.notes, *loaded.warnings)
+    return Preview(
+        path=info.path,
+        kind=info.kind,
+        sheet=info.sheet,
+        header_row=info.header_row,
+        encoding=info.encoding,
+        delimiter=info.delimiter,
+        api_version=version,
+        columns=tuple(zip(mapping.headers, mapping.field_of, strict=True)),
+        report_columns=info.report_columns,
+        notes=tuple(notes),
+        valid=valid,
+        invalid=invalid,
+        problems=tuple(problems),
+        problem_total=problem_total,
+        problems_by_column=dict(by_column.most_common()),
+        samples=tuple(samples),
+    )
+
+
+# --- output --------------------------------------------------------------------------------
+
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def _source_line(p: Preview) -> str:
+    if p.kind == "csv":
+        delimiter = _DELIMITER_NAMES.get(p.delimiter or "", repr(p.delimiter))
+        return f"{p.path} (CSV, {p.encoding}, {delimiter}-separated), header on row {p.header_row}"
+    return f"{p.path}, sheet {p.sheet!r}, header on row {p.header_row}"
+
+
+def render_text(preview: Preview) -> str:
+    """The preview as a person reads it in a terminal."""
+    p = preview
+    lines = [f"File:     {_source_line(p)}", "", "Columns:"]
+    width = max((len(h) for h, _ in p.columns), default=0)
+    for header, name in p.columns:
+        lines.append(f"  {header.ljust(width)}  -> {name or 'ignored'}")
+    if p.report_columns:
+        lines.append(f"  (from an earlier run, not imported: {', '.join(p.report_columns)})")
+    lines += [f"  note: {note}" for note in p.notes]
+    lines += ["", f"Rows:     {p.rows:,}: {p.valid:,} valid, {p.invalid:,} invalid"]
+    if p.problems:
+        shown = len(p.problems)
+        more = f" (the first {shown} of {p.problem_total:,})" if p.problem_total > shown else ""
+        lines += ["", f"Problems{more}:"]
+        lines += [f"  {problem}" for problem in p.problems]
+        if len(p.problems_by_column) > 1 or p.invalid > len(p.problems):
+            counts = ", ".join(f"{c}: {n:,}" for c, n in p.problems_by_column.items())
+            lines.append(f"  invalid rows per column: {counts}")
+    if p.samples:
+        lines += ["", f"The first {len(p.samples)} customers as they will be created "
+                      f"(Graph {p.api_version}):"]
+        for sample in p.samples:
+            body = json.dumps(sample.body, indent=2, ensure_ascii=False)
+            lines.append(f"  row {sample.row}:")
+            lines += [f"    {line}" for line in body.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+def to_dict(preview: Preview) -> dict[str, Any]:
+    data = asdict(preview)
+    data["columns"] = [{"header": h, "field": f} for h, f in preview.columns]
+    data["ignored"] = preview.ignored
+    data["rows"] = preview.rows
+    data["exit_code"] = preview.exit_code
+    return data
+
+
+def to_json(preview: Preview) -> str:
+    """One JSON document (a single line) for scripts."""
+    return json.dumps(to_dict(preview), ensure_ascii=False)

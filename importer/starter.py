@@ -1,0 +1,207 @@
+"""A starter config for one spreadsheet: ``bookings-import init``.
+
+    detect_columns(headers)          ->  [(header, field or None)], notes
+    render_starter(headers, source)  ->  the TOML text
+    write_starter(path, text, force) ->  writes it, refusing to overwrite unless forced
+
+The ``[columns]`` table lists every sheet header, with the field it was recognised as or
+``"ignore"``: a person then sees every column and edits only the ones that were guessed wrong,
+and a later change to header recognition cannot change what an existing config imports.
+The other sections are those of config.example.toml with the same comments (that file lives in
+the repository, not in the installed package, so the text is kept here; a test checks the two
+agree).
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import ConfigError, UsageError
+from .fields import IGNORE, NAME_FIELDS, detect_field
+from .mapper import build_mapping
+
+DEFAULT_NAME = "bookings-import.toml"
+
+_HEAD = """\
+# bookings-import configuration, started by 'bookings-import init' from
+#   {source}
+# Check the [columns] table at the end, set graph.business_id and the sign-in keys of your
+# auth mode, then see what a run would do (nothing is sent):
+#   bookings-import preview {source_arg} --config {config_arg}
+# Every key is optional except graph.business_id (and the sign-in keys of your auth mode).
+# An unknown or misspelt key is an error, never silently ignored.
+# Secrets are never written here: only the NAMES of environment variables that hold them.
+"""
+
+_SECTIONS = """\
+
+[graph]
+# Which Microsoft cloud: "global", "usgov" (GCC High), "dod" (US Government L5) or "china".
+cloud = "global"
+# Graph API version: "v1.0" (default) or "beta". Only beta stores an address's type
+# (home/business/other) and post office box; with v1.0 a PO box is folded into the street.
+version = "v1.0"
+# The Bookings business to import into: usually its booking mailbox address.
+business_id = ""
+# Override the cloud's Graph root, e.g. for a proxy or the built-in emulator
+# (https:// only; plain http only for 127.0.0.1/localhost).
+# base_url = "http://127.0.0.1:8765"
+# An extra CA certificate file to trust (a TLS-inspecting proxy). Verification itself is
+# always on and cannot be turned off.
+# ca_bundle = "/etc/ssl/certs/corporate-proxy.pem"
+
+[auth]
+# How to sign in: "token" (a bearer token you already hold, read from token_env),
+# "client_secret" (app-only; the nightly cron mode), "certificate" (app-only with a
+# certificate) or "device_code" (a person signs in at a terminal).
+mode = "token"
+# Entra ID tenant (directory) id or domain, and the app registration's client id.
+# tenant_id = "contoso.onmicrosoft.com"
+# client_id = "00000000-0000-0000-0000-000000000000"
+# The environment variable that holds the bearer token (mode = "token").
+token_env = "BOOKINGS_TOKEN"
+# The environment variable that holds the client secret (mode = "client_secret").
+client_secret_env = "BOOKINGS_CLIENT_SECRET"
+# mode = "certificate": a .pfx/.p12 file (its passphrase in certificate_passphrase_env),
+# or a PEM private key together with certificate_thumbprint (SHA-1, hex).
+# certificate_path = "/etc/bookings-import/app.pfx"
+certificate_passphrase_env = "BOOKINGS_CERT_PASSPHRASE"
+# certificate_thumbprint = ""
+# mode = "device_code": where the token cache is kept (readable by its owner only).
+# Default: token-cache.json in the state directory.
+# token_cache = ""
+# Override the sign-in authority URL including the tenant (tests, sovereign proxies).
+# authority = ""
+
+[limits]
+# Requests in flight per business. Bookings serves four at a time per app and business;
+# more only earns 429 answers. Lower it if another job uses the same business.
+concurrency = 4
+# Cap on requests per second across the run; 0 means no cap.
+rps = 0
+# Seconds to wait for one answer before treating the request as lost.
+timeout = 30
+# Attempts per row for 429, 5xx, timeouts and dropped connections (then the row fails).
+max_attempts = 6
+# Longest wait between attempts when the service does not send Retry-After.
+max_backoff = 60
+
+[mapping]
+# Phone numbers without a +country code are read as numbers of this region (ISO code),
+# unless the row's address names a country.
+default_region = "US"
+# Recognise common header names (Name, Email, Street, ZIP, Mobile, Home city, ...) for
+# columns that [columns] does not mention.
+auto_detect = true
+# Longest display name accepted.
+max_name_length = 255
+
+[import]
+# What to do when the business already has a customer with the row's email:
+# "skip" (default), "update" (PATCH what differs) or "create" (create anyway).
+on_existing = "skip"
+# Match customers without an email by display name plus phone.
+match_name_phone = false
+# Rows of one input that repeat an email: report them as duplicates (false), or merge their
+# phones and addresses into the first row (true).
+merge_duplicates = false
+# Creates per Graph $batch request (1 to 20). 1 sends each create on its own.
+batch_size = 1
+# A column whose value names the business of each row (several businesses in one file).
+business_column = ""
+
+[state]
+# Where the journal and the run lock live (default: the user's data directory).
+dir = ""
+
+[report]
+# Where run folders (results.csv, failures.csv, summary.json) are created.
+dir = "runs"
+
+[columns]
+# Sheet header = customer field. Listed columns override automatic recognition; "ignore"
+# drops a column. Fields: displayName, firstName, lastName, emailAddress,
+# {home|business|other}.{street|street2|city|state|postalCode|countryOrRegion|postOfficeBox},
+# phone.{home|business|mobile|other|assistant|homeFax|businessFax|otherFax|pager|radio}.
+"""
+
+_NO_NAME = (
+    "# No column was recognised as the customer's name: map one to \"displayName\"\n"
+    "# (or a first and a last name column to \"firstName\" and \"lastName\").\n"
+)
+
+
+def detect_columns(headers: Sequence[str]) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """The field each header would feed with automatic recognition, and what a person should know.
+
+    Uses the mapper itself, so the written config maps exactly as a run without it would. A sheet
+    without a recognisable name column still gets a starter (the mapper refuses it), with every
+    column it does recognise filled in and a note saying what to add.
+    """
+    try:
+        mapping = build_mapping(headers, {}, auto_detect=True)
+    except ConfigError:
+        fields: list[str | None] = []
+        for header in headers:
+            name = detect_field(header)
+            fields.append(None if name is None or name in fields else name)
+        return list(zip(headers, fields, strict=True)), []
+    return list(zip(mapping.headers, mapping.field_of, strict=True)), list(mapping.notes)
+
+
+def toml_string(text: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = ['"']
+    for ch in text:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _shell_arg(text: str) -> str:
+    safe = text and all(ch.isalnum() or ch in "-_./:@" for ch in text)
+    return text if safe else "'" + text.replace("'", "'\\''") + "'"
+
+
+def render_starter(headers: Sequence[str], source: str, config_name: str = DEFAULT_NAME) -> str:
+    """The starter config text for a sheet with ``headers``, read from ``source``."""
+    columns, notes = detect_columns(headers)
+    head = _HEAD.format(
+        source=" ".join(source.splitlines()),
+        source_arg=_shell_arg(" ".join(source.splitlines())),
+        config_arg=_shell_arg(config_name),
+    )
+    lines = [head + _SECTIONS.rstrip("\n")]
+    if not any(name in NAME_FIELDS for _, name in columns):
+        lines.append(_NO_NAME.rstrip("\n"))
+    for note in notes:
+        lines += ["# " + part for part in textwrap.wrap(" ".join(note.splitlines()), 96)]
+    for header, name in columns:
+        lines.append(f"{toml_string(header)} = {toml_string(name or IGNORE)}")
+    return "\n".join(lines) + "\n"
+
+
+def write_starter(path: str | Path, text: str, *, force: bool = False) -> Path:
+    """Write the starter; an existing file is kept unless ``force`` (it may hold real settings)."""
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{target} is a folder; name the config file, e.g. {target / DEFAULT_NAME}")
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
+    try:
+        fd = os.open(target, flags, 0o644)
+    except FileExistsError:
+        raise UsageError(f"{target} already exists; choose another --output or pass --force "
+                         f"to overwrite it") from None
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot write the config: {exc.strerror}") from None
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+    return target
