@@ -16,13 +16,18 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .auth import StaticToken, make_token_source
 from .config import Config, load_config
-from .errors import EXIT_INTERRUPTED, ImporterError, UsageError
+from .errors import EXIT_INTERRUPTED, ConfigError, ImporterError, UsageError
 from .progress import Progress
 from .report import summary_line
+
+if TYPE_CHECKING:
+    from .auth import TokenSource
+    from .runner import RunOptions, RunOutcome
 
 log = logging.getLogger("importer")
 
@@ -44,6 +49,13 @@ CONFIG_ENV = "BOOKINGS_IMPORT_CONFIG"
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _positive(text: str) -> int:
+    value = int(text) if text.strip().isdigit() else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("input", metavar="INPUT", help="the .csv, .xlsx or .xlsm file")
+    run.add_argument("input", metavar="INPUT", nargs="?",
+                     help="the .csv, .xlsx or .xlsm file (omitted with --inbox)")
     common(run)
     run.add_argument("--out", metavar="DIR", help="report folder (default: runs/<timestamp>/)")
     run.add_argument("--sheet", metavar="NAME",
@@ -85,6 +98,44 @@ def build_parser() -> argparse.ArgumentParser:
                           "(what was imported stays known: nothing is created twice)")
     run.add_argument("--sandbox", action="store_true",
                      help="start the built-in Graph emulator on 127.0.0.1 and import into it")
+
+    run.add_argument("--inbox", metavar="DIR",
+                     help="import every spreadsheet in DIR, oldest first, moving each to "
+                          "DIR/done/ or DIR/failed/ with its report folder beside it")
+    run.add_argument("--settle", type=float, default=2.0, metavar="S",
+                     help="--inbox: leave files changed in the last S seconds (default 2)")
+    run.add_argument("--log-format", choices=("text", "json"), default="text",
+                     help="stderr lines: text (default) or one JSON object per line")
+    run.add_argument("--keep-runs", type=_positive, metavar="N",
+                     help="afterwards, remove all but the newest N run folders")
+
+    pre = sub.add_parser(
+        "preview",
+        help="show how a spreadsheet would be imported; sends nothing",
+        description="Read and check every row of a spreadsheet as a run would, without any "
+                    "network: the sheet and header row used, which column feeds which field, "
+                    "the first problems, and the first customers exactly as they would be "
+                    "created. Exit 0: every row valid; 1: some rows invalid; 2: unreadable "
+                    "input or config.",
+    )
+    pre.add_argument("input", metavar="INPUT", help="the .csv, .xlsx or .xlsm file")
+    pre.add_argument("--config", metavar="FILE",
+                     help=f"TOML config (default: ${CONFIG_ENV}, else the defaults)")
+    pre.add_argument("--sheet", metavar="NAME", help="worksheet to read")
+    pre.add_argument("--format", choices=("text", "json"), default="text",
+                     help="text (default) or one JSON document for scripts")
+
+    ini = sub.add_parser(
+        "init",
+        help="write a starter config for a spreadsheet",
+        description="Write a starter config whose [columns] table maps every column of the "
+                    "spreadsheet, with the other settings commented as in config.example.toml.",
+    )
+    ini.add_argument("input", metavar="INPUT", help="the .csv, .xlsx or .xlsm file")
+    ini.add_argument("--sheet", metavar="NAME", help="worksheet to read")
+    ini.add_argument("--output", metavar="FILE", default="bookings-import.toml",
+                     help="where to write it (default: bookings-import.toml)")
+    ini.add_argument("--force", action="store_true", help="overwrite an existing file")
 
     chk = sub.add_parser(
         "check",
@@ -128,12 +179,9 @@ def _setup_logging(args: argparse.Namespace) -> None:
         level = logging.ERROR
     elif getattr(args, "verbose", False):
         level = logging.DEBUG
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("bookings-import: %(message)s"))
-    root = logging.getLogger("importer")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
+    from .logs import install
+
+    install(getattr(args, "log_format", "text"), level)
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -153,16 +201,19 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from .runner import RunOptions, run_import
+    from .runner import RunOptions
 
+    if not (args.input or args.inbox):
+        raise UsageError("INPUT is required: name the spreadsheet to import, or use --inbox DIR")
     config = _config(args)
     if not args.config and not os.environ.get(CONFIG_ENV) and not (args.sandbox or args.dry_run):
         raise UsageError(
             "no config: pass --config FILE (start from config.example.toml), "
             "or try --sandbox to see a whole import work against the built-in emulator"
         )
+    _check_inbox_args(args, config)
     options = RunOptions(
-        input=Path(args.input),
+        input=Path(args.input or args.inbox),  # --inbox: set per file
         out_dir=Path(args.out) if args.out else None,
         sheet=args.sheet,
         dry_run=args.dry_run,
@@ -170,7 +221,7 @@ async def _run(args: argparse.Namespace) -> int:
     )
     stop = asyncio.Event()
     _install_interrupt(stop)
-    progress = Progress(enabled=None if not args.quiet else False)
+    progress = Progress(enabled=None if not (args.quiet or args.log_format == "json") else False)
     if args.sandbox and not args.dry_run:
         from .emulator import EmulatorSettings, running_emulator
 
@@ -186,17 +237,72 @@ async def _run(args: argparse.Namespace) -> int:
             state = dataclasses.replace(config.state, dir=tempfile.mkdtemp(prefix="bookings-sandbox-"))
             config = dataclasses.replace(config, graph=graph, state=state)
             log.info("sandbox: Graph emulator on %s, business %s", emu.url, graph.business_id)
-            outcome = await run_import(config, options, tokens=StaticToken(token),
-                                       progress=progress, stop=stop)
+            code = await _import(args, config, options, StaticToken(token), progress, stop)
             held = len(emu.emulator.customers(graph.business_id))
             log.info("sandbox: the emulator now holds %d customer(s)", held)
     else:
         tokens = None if args.dry_run else make_token_source(config)
-        outcome = await run_import(config, options, tokens=tokens, progress=progress, stop=stop)
-    print(summary_line(outcome.counts, outcome.seconds, outcome.out_dir), flush=True)
-    if outcome.fatal:
-        print(f"bookings-import: error: {outcome.fatal}", file=sys.stderr)
-    return outcome.exit_code
+        code = await _import(args, config, options, tokens, progress, stop)
+    return code
+
+
+def _check_inbox_args(args: argparse.Namespace, config: Config) -> None:
+    if not args.inbox:
+        return
+    clash = [flag for flag, used in (("INPUT", args.input), ("--out", args.out),
+                                     ("--dry-run", args.dry_run)) if used]
+    if clash:
+        raise UsageError(f"--inbox imports every file of its folder and moves it: it takes no "
+                         f"{' or '.join(clash)} (check a file first with 'bookings-import preview')")
+    if not (config.graph.business_id or config.import_.business_column or args.sandbox):
+        # Said before any file is touched: otherwise each would be moved to failed/.
+        raise ConfigError("graph.business_id is not set: name the Bookings business to import into")
+
+
+async def _import(args: argparse.Namespace, config: Config, options: RunOptions,
+                  tokens: TokenSource | None, progress: Progress, stop: asyncio.Event) -> int:
+    """Run one input (or each file of --inbox), prune old runs, say how it went."""
+    from . import logs
+    from .runner import run_import
+
+    json_log = args.log_format == "json"
+    logs.protect(logs.secret_values(config))
+
+    async def run_one(opts: RunOptions) -> RunOutcome:
+        if json_log:
+            logs.log_start(str(opts.input), config, dry_run=opts.dry_run, version=__version__)
+        return await run_import(config, opts, tokens=tokens, progress=progress, stop=stop,
+                                on_result=logs.RowEvents() if json_log else None)
+
+    fields: dict[str, object] = {}
+    if args.inbox:
+        from .inbox import DONE, FAILED, run_inbox
+
+        inbox = Path(args.inbox)
+        result = await run_inbox(inbox, run_one, options, settle=args.settle, stop=stop)
+        code, counts, seconds, out_dir, fatal = (result.exit_code, dict(result.counts),
+                                                 result.seconds, inbox, "")
+        fields = {"files": len(result.files), "waiting": len(result.waiting)}
+        bases = [inbox / DONE, inbox / FAILED]
+    else:
+        outcome = await run_one(options)
+        code, counts, seconds, out_dir, fatal = (outcome.exit_code, outcome.counts,
+                                                 outcome.seconds, outcome.out_dir, outcome.fatal)
+        fields = {"fatal_error": fatal} if fatal else {}
+        bases = [outcome.out_dir.parent]
+    if args.keep_runs:
+        from .retention import prune_runs
+
+        for base in bases:
+            prune_runs(base, args.keep_runs)
+    if json_log:
+        logs.log_summary(summary_line(counts, seconds, out_dir), counts=counts, exit_code=code,
+                         out_dir=str(out_dir), seconds=seconds, **fields)
+    else:
+        print(summary_line(counts, seconds, out_dir), flush=True)
+        if fatal:
+            print(f"bookings-import: error: {fatal}", file=sys.stderr)
+    return code
 
 
 def _install_interrupt(stop: asyncio.Event) -> None:
@@ -215,6 +321,30 @@ def _install_interrupt(stop: asyncio.Event) -> None:
         loop.add_signal_handler(signal.SIGTERM, stop.set)
     except (NotImplementedError, RuntimeError):  # pragma: no cover - not the main thread
         pass
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from .preview import build_preview, render_text, to_json
+
+    preview = build_preview(_config(args), args.input, args.sheet)
+    if args.format == "json":
+        print(to_json(preview), flush=True)
+    else:
+        sys.stdout.write(render_text(preview))
+    return preview.exit_code
+
+
+def _init(args: argparse.Namespace) -> int:
+    from .loader import open_input
+    from .starter import render_starter, write_starter
+
+    with open_input(args.input, sheet=args.sheet) as loaded:
+        headers = loaded.info.headers
+    text = render_starter(headers, args.input, args.output)
+    path = write_starter(args.output, text, force=args.force)
+    print(f"wrote {path}: check its [columns], set graph.business_id, then run "
+          f"'bookings-import preview {args.input} --config {path}'", flush=True)
+    return 0
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -241,8 +371,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    log_format = "text"  # until the flags are read
     try:
         args = parser.parse_args(argv)
+        log_format = getattr(args, "log_format", "text")
         _setup_logging(args)
         if args.command == "run":
             return asyncio.run(_run(args))
@@ -254,12 +386,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(check(_config(args)))
         if args.command == "sandbox":
             return _sandbox(args)
+        if args.command == "preview":
+            return _preview(args)
+        if args.command == "init":
+            return _init(args)
         if args.command == "serve":
             return _serve(args)
         parser.print_help(sys.stderr)
         return 2
     except ImporterError as exc:
-        print(f"bookings-import: error: {exc}", file=sys.stderr)
+        if log_format == "json":
+            from .logs import log_failure
+
+            log_failure(str(exc), exc.exit_code)
+        else:
+            print(f"bookings-import: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("bookings-import: aborted", file=sys.stderr)

@@ -1,0 +1,328 @@
+"""The upload page: an aiohttp.web application over the same pipeline as the command line.
+
+    GET  /                          upload form and past runs
+    POST /uploads                   stream a file in, check it, preview it -> /uploads/{id}
+    GET  /uploads/{id}              the preview (also /uploads/{id}/preview.json)
+    POST /uploads/{id}/start        start the import -> /runs/{id} (409 if one is running)
+    GET  /runs/{id}                 live progress; the page polls /runs/{id}/status.json
+    GET  /runs/{id}/files/{name}    results.csv, failures.csv, failures.xlsx of a known run
+    GET  /runs.json                 past runs
+
+Answers are HTML for a browser and JSON when the request asks for ``application/json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.resources
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import BodyPartReader, web
+
+from ..auth import TokenSource
+from ..config import Config
+from ..errors import ConfigError, InputError
+from ..preview import build_preview, to_dict
+from . import pages
+from .runs import RunBoard, RunRefused
+from .security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    Csrf,
+    Middleware,
+    auth_middleware,
+    security_headers,
+)
+from .uploads import Upload, UploadRefused, UploadStore, size_text
+
+MB = 1024 * 1024
+# Room for the multipart framing and the small form fields around the file itself.
+_FORM_OVERHEAD = 64 * 1024
+_SMALL_FIELD = 1024
+_READ_CHUNK = 64 * 1024
+_STATIC = {"app.css": "text/css", "app.js": "text/javascript"}
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    max_upload_bytes: int = 20 * MB
+    password: str | None = None  # None: no sign-in (only for 127.0.0.1)
+    upload_dir: Path | None = None  # a private folder is made inside; None: the system temp dir
+    poll_interval: float = 0.5  # seconds between the run page's status requests
+
+
+@dataclass
+class _State:
+    config: Config
+    settings: WebSettings
+    uploads: UploadStore
+    board: RunBoard
+    csrf: Csrf
+
+
+STATE = web.AppKey("state", _State)
+
+
+def create_app(config: Config, tokens: TokenSource | None,
+               settings: WebSettings | None = None) -> web.Application:
+    """The page for one config (one business). ``tokens`` signs in to Graph for each run."""
+    settings = settings or WebSettings()
+    middlewares: list[Middleware] = [security_headers]
+    if settings.password:
+        middlewares.append(auth_middleware(settings.password))
+    app = web.Application(middlewares=middlewares)
+    state = _State(config, settings, UploadStore(settings.upload_dir, max_bytes=settings.max_upload_bytes),
+                   RunBoard(config, tokens), Csrf())
+    app[STATE] = state
+    app.add_routes([
+        web.get("/", home),
+        web.post("/uploads", upload),
+        web.get("/uploads/{upload_id}", preview),
+        web.get("/uploads/{upload_id}/preview.json", preview_json),
+        web.post("/uploads/{upload_id}/start", start),
+        web.get("/runs.json", runs_json),
+        web.get("/runs/{run_id}", run_page),
+        web.get("/runs/{run_id}/status.json", run_status),
+        web.get("/runs/{run_id}/files/{name}", download),
+        web.get("/static/{name}", static),
+    ])
+
+    async def close(_app: web.Application) -> None:
+        await state.board.close()
+        state.uploads.close()
+
+    app.on_shutdown.append(close)
+    return app
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _state(request: web.Request) -> _State:
+    return request.app[STATE]
+
+
+def _wants_json(request: web.Request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _html(request: web.Request, text: str, status: int = 200) -> web.Response:
+    return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
+
+
+def _csrf_token(request: web.Request, response: web.StreamResponse) -> str:
+    csrf = _state(request).csrf
+    return csrf.token_for(csrf.ensure_session(request, response))
+
+
+def _render(request: web.Request, build: Any, status: int = 200) -> web.Response:
+    """An HTML response whose forms carry this session's CSRF token (set the cookie if new)."""
+    response = web.Response(status=status, content_type="text/html", charset="utf-8")
+    response.text = build(_csrf_token(request, response))
+    return response
+
+
+def _refuse(request: web.Request, status: int, message: str) -> web.Response:
+    if _wants_json(request):
+        return web.json_response({"error": message}, status=status)
+    state = _state(request)
+    return _render(request, lambda csrf: pages.home_page(
+        csrf=csrf, max_size=size_text(state.settings.max_upload_bytes), runs=state.board.past(),
+        business=state.config.graph.business_id, error=message,
+        active=_active(state)), status)
+
+
+def _active(state: _State) -> dict[str, Any] | None:
+    run = state.board.active()
+    return run.status() if run else None
+
+
+def _upload_of(request: web.Request) -> Upload:
+    found = _state(request).uploads.get(request.match_info["upload_id"])
+    if found is None or found.preview is None:
+        raise web.HTTPNotFound(text="No such upload (uploads are kept until the page is restarted).")
+    return found
+
+
+# --- handlers -----------------------------------------------------------------------------
+
+
+async def home(request: web.Request) -> web.Response:
+    state = _state(request)
+    return _render(request, lambda csrf: pages.home_page(
+        csrf=csrf, max_size=size_text(state.settings.max_upload_bytes), runs=state.board.past(),
+        business=state.config.graph.business_id, active=_active(state)))
+
+
+async def upload(request: web.Request) -> web.Response:
+    state = _state(request)
+    limit = state.settings.max_upload_bytes
+    # A declared length over the limit is refused before a byte of the body is read.
+    if request.content_length is not None and request.content_length > limit + _FORM_OVERHEAD:
+        return _refuse(request, 413, f"the file is larger than the limit of {size_text(limit)}; "
+                                     "split it into smaller files")
+    token = request.headers.get(CSRF_HEADER)
+    checked = False
+    sheet = ""
+    stored: Upload | None = None
+    try:
+        reader = await request.multipart()
+        async for part in reader:
+            if not isinstance(part, BodyPartReader):
+                continue
+            if part.name in (CSRF_FIELD, "sheet"):
+                value = (await part.read_chunk(_SMALL_FIELD)).decode("utf-8", "replace").strip()
+                if part.name == CSRF_FIELD:
+                    token = value
+                else:
+                    sheet = value
+            elif part.name == "file" and stored is None:
+                # The token comes first in the form: nothing is stored for a forged request.
+                refused = state.csrf.check(request, token)
+                if refused:
+                    return _refuse(request, 403, refused)
+                checked = True
+                stored = await state.uploads.receive(shown_name(part.filename), _chunks(part), sheet)
+    except UploadRefused as exc:
+        return _refuse(request, exc.status, exc.message)
+    except ValueError:  # not multipart, or a broken body
+        return _refuse(request, 400, "send the file as a multipart form upload (field 'file')")
+    if stored is None:
+        if not checked and (refused := state.csrf.check(request, token)):
+            return _refuse(request, 403, refused)
+        return _refuse(request, 400, "no file in the upload; choose a .csv, .xlsx or .xlsm file")
+    try:
+        stored.preview = await asyncio.to_thread(_preview, state.config, stored.path, stored.sheet)
+    except (InputError, ConfigError) as exc:
+        state.uploads.discard(stored.id)
+        return _refuse(request, 400, _input_message(stored, exc))
+    if _wants_json(request):
+        return web.json_response({"upload_id": stored.id, "name": stored.name, "size": stored.size,
+                                  "preview_url": f"/uploads/{stored.id}", "preview": stored.preview},
+                                 status=201)
+    raise web.HTTPSeeOther(f"/uploads/{stored.id}")
+
+
+def shown_name(filename: str | None) -> str:
+    """The uploaded file's name as a person knows it; only ever shown, never used as a path.
+
+    Browsers percent-encode quotes and line breaks in it (and some clients everything else);
+    an old browser sends the whole path it came from.
+    """
+    name = unquote(filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable()).strip()
+    return name[:200] or "upload"
+
+
+def _preview(config: Config, path: Path, sheet: str | None) -> dict[str, Any]:
+    """The preview as JSON, without the private path the upload is stored under."""
+    data = to_dict(build_preview(config, path, sheet))
+    data.pop("path", None)
+    return data
+
+
+async def _chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
+    # The reader holds one chunk back to look for the closing boundary, so the body read before
+    # a refusal is at most the limit plus two chunks.
+    while chunk := await part.read_chunk(_READ_CHUNK):
+        yield chunk
+
+
+def _input_message(stored: Upload, exc: InputError | ConfigError) -> str:
+    """The loader's message with the uploaded name in place of the private stored path."""
+    if isinstance(exc, InputError):
+        where = stored.name
+        if exc.row is not None:
+            where += f", row {exc.row}"
+        if exc.column is not None:
+            where += f", column {exc.column!r}"
+        return f"{where}: {exc.reason}"
+    return f"{stored.name}: {exc}"
+
+
+async def preview(request: web.Request) -> web.Response:
+    state = _state(request)
+    found = _upload_of(request)
+    assert found.preview is not None
+    return _render(request, lambda csrf: pages.preview_page(
+        upload_id=found.id, name=found.name, preview=found.preview or {}, csrf=csrf,
+        business=state.config.graph.business_id, active=_active(state)))
+
+
+async def preview_json(request: web.Request) -> web.Response:
+    found = _upload_of(request)
+    return web.json_response({"upload_id": found.id, "name": found.name, "size": found.size,
+                              **(found.preview or {})})
+
+
+async def start(request: web.Request) -> web.Response:
+    state = _state(request)
+    found = _upload_of(request)
+    form = await request.post()
+    token = request.headers.get(CSRF_HEADER) or str(form.get(CSRF_FIELD) or "")
+    refused = state.csrf.check(request, token)
+    if refused:
+        return _refuse(request, 403, refused)
+    assert found.preview is not None
+    try:
+        run = await state.board.start(found.path, input_name=found.name,
+                                      total=int(found.preview["rows"]), sheet=found.sheet)
+    except RunRefused as exc:
+        message = str(exc)
+        if _wants_json(request):
+            return web.json_response({"error": message}, status=409)
+        return _render(request, lambda csrf: pages.preview_page(
+            upload_id=found.id, name=found.name, preview=found.preview or {}, csrf=csrf,
+            business=state.config.graph.business_id, active=_active(state), error=message), 409)
+    if _wants_json(request):
+        return web.json_response({"run_id": run.id, "run_url": f"/runs/{run.id}",
+                                  "status_url": f"/runs/{run.id}/status.json"}, status=202)
+    raise web.HTTPSeeOther(f"/runs/{run.id}")
+
+
+async def runs_json(request: web.Request) -> web.Response:
+    return web.json_response({"runs": _state(request).board.past()})
+
+
+def _status_of(request: web.Request) -> dict[str, Any]:
+    status = _state(request).board.status(request.match_info["run_id"])
+    if status is None:
+        raise web.HTTPNotFound(text="No such run.")
+    return status
+
+
+async def run_page(request: web.Request) -> web.Response:
+    state = _state(request)
+    status = _status_of(request)
+    poll_ms = round(state.settings.poll_interval * 1000)
+    return _html(request, pages.run_page(status, business=state.config.graph.business_id,
+                                         poll_ms=poll_ms))
+
+
+async def run_status(request: web.Request) -> web.Response:
+    return web.json_response(_status_of(request))
+
+
+async def download(request: web.Request) -> web.FileResponse:
+    path = _state(request).board.download(request.match_info["run_id"], request.match_info["name"])
+    if path is None:
+        raise web.HTTPNotFound(text="No such report file.")
+    response = web.FileResponse(path)
+    response.headers["Content-Disposition"] = f'attachment; filename="{path.name}"'
+    return response
+
+
+async def static(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    if name not in _STATIC:
+        raise web.HTTPNotFound()
+    with contextlib.suppress(FileNotFoundError):
+        data = importlib.resources.files("importer.web").joinpath("static", name).read_bytes()
+        return web.Response(body=data, content_type=_STATIC[name], charset="utf-8",
+                            headers={"Cache-Control": "no-cache"})
+    raise web.HTTPNotFound()

@@ -1,0 +1,276 @@
+"""The HTML of the page's three screens: upload (with past runs), preview, and a run.
+
+Every value that comes from a spreadsheet, a file name or a report goes through ``e()``
+(``html.escape``): a customer named ``<script>`` is shown as text. There is no inline script,
+so the Content-Security-Policy can forbid it; the run screen's script reads its settings from
+``data-`` attributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from html import escape
+from typing import Any
+
+from .. import __version__
+
+_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+COUNT_ORDER = ("created", "updated", "repaired", "unchanged", "skipped", "duplicate", "valid",
+               "failed", "invalid", "not_sent")
+_BAD = {"failed", "invalid", "not_sent"}
+
+
+def e(value: object) -> str:
+    return escape("" if value is None else str(value), quote=True)
+
+
+def layout(title: str, body: str, *, business: str = "") -> str:
+    where = f'<span class="business">into {e(business)}</span>' if business else ""
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(title)} · bookings-import</title>
+<link rel="stylesheet" href="/static/app.css">
+<link rel="icon" href="data:,">
+</head>
+<body>
+<header class="top"><div class="wrap">
+<a class="brand" href="/">bookings-import</a>{where}
+</div></header>
+<main class="wrap">
+{body}
+</main>
+<footer class="wrap foot">bookings-import {e(__version__)} · imports customers into Microsoft
+Bookings</footer>
+<script src="/static/app.js" defer></script>
+</body>
+</html>
+"""
+
+
+def counts_line(counts: Mapping[str, Any]) -> str:
+    parts = [f"{counts[s]:,} {s.replace('_', ' ')}" for s in COUNT_ORDER
+             if isinstance(counts.get(s), int) and counts[s]]
+    return ", ".join(parts) or "no rows yet"
+
+
+def _banner(error: str, kind: str = "error") -> str:
+    return f'<div class="banner {kind}" role="alert">{e(error)}</div>' if error else ""
+
+
+def _csrf(token: str) -> str:
+    return f'<input type="hidden" name="csrf_token" value="{e(token)}">'
+
+
+def home_page(*, csrf: str, max_size: str, runs: list[dict[str, Any]], business: str,
+              error: str = "", active: dict[str, Any] | None = None) -> str:
+    running = ""
+    if active:
+        running = (f'<div class="banner info">An import is running: '
+                   f'<a href="/runs/{e(active["id"])}">{e(active["input"])}</a></div>')
+    body = f"""
+<h1>Import customers</h1>
+{_banner(error)}{running}
+<section class="card">
+<h2>Upload a spreadsheet</h2>
+<p class="muted">A .csv, .xlsx or .xlsm file of up to {e(max_size)}, one customer per row, with a
+header row (Name, Email, Phone, Street, City …). Nothing is sent until you confirm on the next
+screen.</p>
+<form class="upload" method="post" action="/uploads" enctype="multipart/form-data">
+{_csrf(csrf)}
+<label class="field"><span>File</span>
+<input type="file" name="file" accept=".csv,.xlsx,.xlsm" required></label>
+<label class="field"><span>Sheet <span class="muted">(optional; default: the first sheet with
+data)</span></span><input type="text" name="sheet" autocomplete="off"></label>
+<button type="submit" class="primary">Upload and preview</button>
+</form>
+</section>
+<section class="card">
+<h2>Past runs</h2>
+{_runs_table(runs)}
+</section>
+"""
+    return layout("Import customers", body, business=business)
+
+
+def _runs_table(runs: list[dict[str, Any]]) -> str:
+    if not runs:
+        return '<p class="muted">No runs yet.</p>'
+    rows = []
+    for r in runs:
+        files = " ".join(f'<a href="/runs/{e(r["id"])}/files/{e(n)}" download>{e(n)}</a>'
+                         for n in r.get("files", []))
+        dry = ' <span class="tag">dry run</span>' if r.get("dry_run") else ""
+        rows.append(
+            f'<tr><td class="nowrap"><a href="/runs/{e(r["id"])}">{e(r["id"])}</a>{dry}</td>'
+            f'<td>{e(r.get("input"))}</td><td>{_state_badge(r)}</td>'
+            f'<td>{e(counts_line(r.get("counts") or {}))}</td><td class="files">{files}</td></tr>'
+        )
+    return ('<div class="scroll"><table class="zebra"><thead><tr><th>Run</th><th>File</th>'
+            '<th>Status</th><th>Rows</th><th>Reports</th></tr></thead><tbody>'
+            + "".join(rows) + "</tbody></table></div>")
+
+
+def _state_badge(status: Mapping[str, Any]) -> str:
+    state = status.get("state")
+    if state == "running":
+        return '<span class="badge running">running</span>'
+    if state == "error":
+        return '<span class="badge bad">stopped</span>'
+    if state == "unfinished":
+        return '<span class="badge muted-badge">unfinished</span>'
+    if status.get("failed"):
+        return '<span class="badge warn">finished with failures</span>'
+    return '<span class="badge ok">finished</span>'
+
+
+def preview_page(*, upload_id: str, name: str, preview: Mapping[str, Any], csrf: str,
+                 business: str, active: dict[str, Any] | None, error: str = "") -> str:
+    p = preview
+    if p.get("kind") == "csv":
+        delimiter = _DELIMITERS.get(p.get("delimiter") or "", "one")
+        source = f"CSV file ({e(p.get('encoding'))}, {e(delimiter)}-separated)"
+    else:
+        source = f"Excel workbook, sheet <b>{e(p.get('sheet'))}</b>"
+    where = f"{source} · header on row {e(p['header_row'])}"
+    columns = "".join(
+        f'<tr><td>{e(c["header"])}</td><td>'
+        + (f'<code>{e(c["field"])}</code>' if c["field"] else '<span class="muted">ignored</span>')
+        + "</td></tr>"
+        for c in p["columns"]
+    )
+    problems = _table(
+        ("Row", "Column", "Value", "Problem"),
+        ([x["row"], x.get("column") or "", x.get("value") or "", x["message"]]
+         for x in p["problems"]),
+        empty="No problems: every row is valid.",
+    )
+    total = p.get("problem_total") or 0
+    if total > len(p["problems"]):
+        problems += (f'<p class="muted">The first {len(p["problems"])} of {total:,} problems; '
+                     "failures.csv will list every one.</p>")
+    customers = _table(
+        ("Row", "Name", "Email", "Phones", "Addresses"),
+        (_customer_cells(sample["row"], sample["body"]) for sample in p.get("samples", [])),
+        empty="No valid rows.",
+    )
+    notes = "".join(f"<li>{e(n)}</li>" for n in p.get("notes", []))
+    notes_html = f'<ul class="notes">{notes}</ul>' if notes else ""
+    if active:
+        start = (f'<div class="banner info">An import into {e(business)} is already running '
+                 f'(<a href="/runs/{e(active["id"])}">{e(active["input"])}</a>); wait for it to '
+                 "finish before you start this one.</div>")
+    elif p["valid"]:
+        rows = "the valid row" if p["valid"] == 1 else f"the {p['valid']:,} valid rows"
+        start = f"""<form method="post" action="/uploads/{e(upload_id)}/start" class="start">
+{_csrf(csrf)}
+<button type="submit" class="primary">Import {rows} into {e(business)}</button>
+<span class="muted">Invalid rows are not sent; they go to failures.csv to fix and upload again.</span>
+</form>"""
+    else:
+        start = '<div class="banner error">No row is valid: fix the sheet and upload it again.</div>'
+    body = f"""
+<p class="crumbs"><a href="/">← Upload another file</a></p>
+<h1>Preview of {e(name)}</h1>
+{_banner(error)}
+<section class="card">
+<p>{where}</p>
+<div class="stats">
+{_stat(f"{p['rows']:,}", "rows")}
+{_stat(f"{p['valid']:,}", "valid", "valid-count", "ok")}
+{_stat(f"{p['invalid']:,}", "invalid", "invalid-count", "bad" if p["invalid"] else "")}
+</div>
+<p class="verdict" id="verdict">{p["valid"]:,} valid, {p["invalid"]:,} invalid</p>
+{notes_html}
+{start}
+</section>
+<section class="card">
+<h2>Columns</h2>
+<div class="scroll"><table class="zebra mapping">
+<thead><tr><th>Column in the sheet</th><th>Customer field</th></tr></thead>
+<tbody>{columns}</tbody></table></div>
+</section>
+<section class="card">
+<h2>Problems</h2>
+{problems}
+</section>
+<section class="card">
+<h2>The first customers, as they will be created</h2>
+{customers}
+</section>
+"""
+    return layout(f"Preview of {name}", body, business=business)
+
+
+def _stat(number: str, label: str, num_id: str = "", cls: str = "", *, box_id: str = "") -> str:
+    """A big number with its label; ``number`` is already escaped or a formatted int."""
+    num_attr = f' id="{num_id}"' if num_id else ""
+    box_attr = f' id="{box_id}"' if box_id else ""
+    return (f'<div class="stat {cls}"{box_attr}><span class="num"{num_attr}>{number}</span>'
+            f'<span class="label">{e(label)}</span></div>')
+
+
+def _customer_cells(row: int, body: Mapping[str, Any]) -> list[Any]:
+    """A request body as a person reads it: one line per phone and per address."""
+    phones = [f"{p.get('number', '')} ({p.get('type', '')})" for p in body.get("phones", [])]
+    addresses = []
+    for a in body.get("addresses", []):
+        region = " ".join(x for x in (a.get("state"), a.get("postalCode")) if x)
+        parts = (a.get("street"), a.get("postOfficeBox"), a.get("city"), region,
+                 a.get("countryOrRegion"))
+        addresses.append(", ".join(str(x) for x in parts if x))
+    return [row, body.get("displayName", ""), body.get("emailAddress", ""), "\n".join(phones),
+            "\n".join(addresses)]
+
+
+def _table(headers: Iterable[str], rows: Iterable[list[Any]], *, empty: str) -> str:
+    body = "".join(
+        "<tr>" + "".join(f"<td>{e(v)}</td>" for v in row) + "</tr>" for row in rows
+    )
+    if not body:
+        return f'<p class="muted">{e(empty)}</p>'
+    head = "".join(f"<th>{e(h)}</th>" for h in headers)
+    return (f'<div class="scroll"><table class="zebra"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
+
+
+def run_page(status: Mapping[str, Any], *, business: str, poll_ms: int) -> str:
+    s = status
+    total = s.get("total") or 0
+    done = s.get("done") or 0
+    percent = min(100, round(100 * done / total)) if total else (100 if s["state"] != "running" else 0)
+    files = "".join(f'<a class="button" href="/runs/{e(s["id"])}/files/{e(n)}" download>{e(n)}</a>'
+                    for n in s.get("files", []))
+    error = s.get("error") or ""
+    body = f"""
+<p class="crumbs"><a href="/">← Upload another file</a></p>
+<h1>Import of {e(s.get("input"))}</h1>
+<section class="card run" id="run" data-status-url="/runs/{e(s["id"])}/status.json"
+ data-poll-ms="{poll_ms}" data-state="{e(s["state"])}">
+<p>Run <code>{e(s["id"])}</code> into <b>{e(s.get("business"))}</b>:
+<span id="state">{_state_badge(s)}</span></p>
+<progress id="bar" max="100" value="{percent}">{percent}%</progress>
+<div class="stats">
+<div class="stat"><span class="num" id="done">{done:,}</span><span class="label">of
+<span id="total">{total:,}</span> rows done</span></div>
+{_stat(e(s.get("rate") or 0), "rows per second", "rate")}
+{_stat(f"{s.get('failed') or 0:,}", "failed or invalid so far", "failed",
+       "bad" if s.get("failed") else "", box_id="failed-box")}
+</div>
+<p class="verdict" id="counts">{e(counts_line(s.get("counts") or {}))}</p>
+<div class="banner error" id="error" role="alert"{"" if error else " hidden"}>{e(error)}</div>
+<div class="downloads" id="downloads"{"" if files else " hidden"}>
+<h2>Reports</h2><p id="files">{files}</p>
+<p class="muted">failures.csv holds the rows that did not go through, with an <code>error</code>
+column: fix them in Excel and upload that file to send just those rows.</p>
+</div>
+</section>
+"""
+    return layout(f"Import of {s.get('input')}", body, business=business)
+
+
+def message_page(title: str, message: str, *, business: str = "") -> str:
+    body = f'<h1>{e(title)}</h1>{_banner(message)}<p><a href="/">Back to the upload page</a></p>'
+    return layout(title, body, business=business)

@@ -1,0 +1,143 @@
+"""The upload page in a real browser: upload the sample, preview, import, download failures.
+
+Drives Debian's Chromium through Playwright (headless). Screenshots of each screen go to
+artifacts/screenshots/. Without Chromium or Playwright the test is skipped, except in CI
+(``CI`` set), where they are installed and their absence is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import importlib.util
+import io
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from importer.config import parse_config
+from importer.web import ServeOptions, running_app
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "samples" / "customers.xlsx"
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+TIMEOUT_MS = 20_000
+
+
+def _require_browser() -> None:
+    missing = [what for what, ok in (
+        (f"Chromium at {CHROMIUM}", CHROMIUM.exists()),
+        ("the playwright package", importlib.util.find_spec("playwright") is not None),
+    ) if not ok]
+    if not missing:
+        return
+    reason = f"needs {' and '.join(missing)} (apt-get install chromium; pip install playwright)"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the browser test: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    """The page with the sandbox emulator, served from a thread with its own event loop."""
+    config = parse_config({"report": {"dir": str(tmp_path / "runs")},
+                           "state": {"dir": str(tmp_path / "state")}})
+    ready = threading.Event()
+    box: dict[str, Any] = {}
+    loop = asyncio.new_event_loop()
+
+    async def serve() -> None:
+        async with running_app(config, ServeOptions(port=0, sandbox=True)) as running:
+            box["url"] = running.url
+            box["stop"] = stop = asyncio.Event()
+            ready.set()
+            await stop.wait()
+
+    def target() -> None:
+        try:
+            loop.run_until_complete(serve())
+        except BaseException as exc:  # pragma: no cover - surfaced below
+            box["error"] = exc
+            ready.set()
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    ready.wait(timeout=20)
+    if "url" not in box:
+        raise RuntimeError(f"the page did not start: {box.get('error')!r}")
+    try:
+        yield box["url"]
+    finally:
+        loop.call_soon_threadsafe(box["stop"].set)
+        thread.join(timeout=20)
+
+
+def test_upload_preview_import_and_download_in_a_browser(served: str, tmp_path: Path) -> None:
+    _require_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900}, accept_downloads=True)
+            page.set_default_timeout(TIMEOUT_MS)
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            # Script errors only: the refused upload below is logged as a failed resource, on purpose.
+            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error"
+                    and not msg.text.startswith("Failed to load resource") else None)
+
+            page.goto(served)
+            expect(page.get_by_role("heading", name="Import customers")).to_be_visible()
+            page.screenshot(path=str(SHOTS / "1-upload.png"), full_page=True)
+
+            page.set_input_files("input[type=file]", str(SAMPLE))
+            page.get_by_role("button", name="Upload and preview").click()
+            expect(page.get_by_role("heading", name="Preview of customers.xlsx")).to_be_visible()
+            expect(page.locator("#verdict")).to_have_text("8 valid, 2 invalid")
+            mapping = page.locator("table.mapping")
+            expect(mapping.locator("tr", has_text="Customer name")).to_contain_text("displayName")
+            expect(mapping.locator("tr", has_text="Home ZIP")).to_contain_text("home.postalCode")
+            expect(mapping.locator("tr", has_text="Notes")).to_contain_text("ignored")
+            page.screenshot(path=str(SHOTS / "2-preview.png"), full_page=True)
+
+            page.get_by_role("button", name="Import the 8 valid rows").click()
+            # samples/README.md: 7 created, 1 duplicate email, 2 invalid.
+            expect(page.locator("#counts")).to_have_text("7 created, 1 duplicate, 2 invalid")
+            expect(page.locator("#state")).to_have_text("finished with failures")
+            expect(page.locator("#done")).to_have_text("10")
+            page.screenshot(path=str(SHOTS / "3-run.png"), full_page=True)
+
+            with page.expect_download() as download_info:
+                page.locator("#files").get_by_role("link", name="failures.csv").click()
+            download = download_info.value
+            text = Path(download.path()).read_text(encoding="utf-8-sig")
+            failures = list(csv.DictReader(io.StringIO(text)))
+            assert len(failures) == 2
+            assert {r["source_row"] for r in failures} == {"9", "10"}
+
+            page.goto(served)
+            not_a_workbook = tmp_path / "customers.xlsx"
+            not_a_workbook.write_text("Name,Email\nAnn,ann@example.com\n", encoding="utf-8")
+            page.set_input_files("input[type=file]", str(not_a_workbook))
+            page.get_by_role("button", name="Upload and preview").click()
+            expect(page.get_by_role("alert")).to_contain_text("this is a text file")
+            page.screenshot(path=str(SHOTS / "5-refused.png"), full_page=True)
+
+            page.goto(served)
+            expect(page.locator("table.zebra tbody tr")).to_have_count(1)
+            expect(page.locator("table.zebra tbody tr")).to_contain_text("customers.xlsx")
+            page.screenshot(path=str(SHOTS / "4-past-runs.png"), full_page=True)
+            assert errors == [], errors
+        finally:
+            browser.close()
