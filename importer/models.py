@@ -165,3 +165,10 @@ class RowResult:
     problems: tuple[Problem, ...] = ()
     business_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, mapped: MappedRow, status: Status, **fields: Any) -> RowResult:
+        """A result for ``mapped`` carrying its customer's name and email, when it has them."""
+        c = mapped.customer
+        return cls(mapped.row, status, display_name=c.display_name if c else "",
+                   email=c.email if c else "", **fields)

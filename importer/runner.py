@@ -136,24 +136,18 @@ class _Feed:
         self.seen.close()
 
 
-def _customer_fields(mapped: MappedRow) -> dict[str, str]:
-    c = mapped.customer
-    return {"display_name": c.display_name if c else "", "email": c.email if c else ""}
-
-
 def invalid_result(mapped: MappedRow) -> RowResult:
-    return RowResult(mapped.row, Status.INVALID, **_customer_fields(mapped),
-                     message="; ".join(str(p) for p in mapped.problems), problems=mapped.problems)
+    return RowResult.of(mapped, Status.INVALID, problems=mapped.problems,
+                        message="; ".join(str(p) for p in mapped.problems))
 
 
 def not_sent(mapped: MappedRow, reason: str, business_id: str = "") -> RowResult:
-    return RowResult(mapped.row, Status.NOT_SENT, **_customer_fields(mapped), message=reason,
-                     business_id=business_id)
+    return RowResult.of(mapped, Status.NOT_SENT, message=reason, business_id=business_id)
 
 
 def duplicate_result(p: _Planned) -> RowResult:
-    return RowResult(p.mapped.row, Status.DUPLICATE, **_customer_fields(p.mapped),
-                     message=f"repeats row {p.repeats} (same email)", business_id=p.business_id)
+    return RowResult.of(p.mapped, Status.DUPLICATE, business_id=p.business_id,
+                        message=f"repeats row {p.repeats} (same email)")
 
 
 async def run_import(
@@ -248,8 +242,8 @@ def _dry_run(feed: _Feed, record: Callable[[int, RowResult], None]) -> None:
         elif p.repeats is not None:
             record(p.seq, duplicate_result(p))
         else:
-            record(p.seq, RowResult(p.mapped.row, Status.VALID, **_customer_fields(p.mapped),
-                                    business_id=p.business_id, extra={"body": p.body}))
+            record(p.seq, RowResult.of(p.mapped, Status.VALID, business_id=p.business_id,
+                                       extra={"body": p.body}))
 
 
 class _Sender:

@@ -149,7 +149,7 @@ class Submitter:
             before_sleep=self._log_retry(job),
         )
         try:
-            resp = await policy(self._exchange, job)
+            resp: GraphResponse = await policy(self._exchange, job)
         except AuthRefused as exc:
             raise FatalRunError(exc) from None
         except (GraphError, TransportError) as exc:

@@ -272,16 +272,8 @@ class Sync:
         return resp.body if isinstance(resp.body, dict) else None
 
     def _result(self, job: Job, status: Status, customer_id: str, message: str) -> RowResult:
-        c = job.mapped.customer
-        return RowResult(
-            job.mapped.row,
-            status,
-            display_name=c.display_name if c else "",
-            email=c.email if c else "",
-            customer_id=customer_id,
-            message=message,
-            business_id=job.business_id,
-        )
+        return RowResult.of(job.mapped, status, customer_id=customer_id, message=message,
+                            business_id=job.business_id)
 
 
 def _lane_key(job: Job) -> str:
