@@ -87,6 +87,8 @@ class Journal:
         self.resumed = False
 
     def close(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("COMMIT")
         self.db.close()
 
     # --- runs -----------------------------------------------------------------------------
@@ -110,6 +112,8 @@ class Journal:
         return self.run_id
 
     def finish_run(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("COMMIT")
         self.db.execute("UPDATE runs SET finished_at = ? WHERE run_id = ?", (time.time(), self.run_id))
 
     # --- rows -----------------------------------------------------------------------------
@@ -132,7 +136,14 @@ class Journal:
         status: str = "",
         customer_id: str = "",
     ) -> None:
-        """Record the key's new state; keeps a known customer id when none is given."""
+        """Record the key's new state; keeps a known customer id when none is given.
+
+        A ``pending`` mark is not committed on its own: it rides along with the next commit
+        (the ``sent`` of the row, at the latest). Losing it in a crash loses nothing, since a
+        row with no entry is simply new. Every other state is committed at once.
+        """
+        if state == "pending" and not self.db.in_transaction:
+            self.db.execute("BEGIN")
         self.db.execute(
             "INSERT INTO customers (key, fingerprint, state, status, customer_id, row, run_id, "
             "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -143,6 +154,8 @@ class Journal:
             "row = excluded.row, run_id = excluded.run_id, updated_at = excluded.updated_at",
             (key, fp, state, status, customer_id, row, self.run_id, time.time()),
         )
+        if state != "pending" and self.db.in_transaction:
+            self.db.execute("COMMIT")
 
     def count(self, state: str | None = None) -> int:
         if state is None:

@@ -48,6 +48,7 @@ log = logging.getLogger("importer")
 # How far the producer may run ahead of the first unwritten row: bounds the reorder buffer
 # (and memory) when one row waits out long retries while the others go on.
 REORDER_WINDOW = 5000
+SPARE_WORKERS = 2
 # Graph's overall limit: 130,000 requests per 10 seconds per app, across all tenants.
 GRAPH_APP_RPS = 13_000.0
 
@@ -306,11 +307,7 @@ class _Sender:
                 while p.seq - writer.written > REORDER_WINDOW:
                     written.clear()
                     await written.wait()
-                try:
-                    await sync.business(p.business_id)
-                except ImporterError as exc:
-                    done(p.seq, not_sent(p.mapped, f"not sent: {exc}", p.business_id))
-                    raise
+                sync.prepare(p.business_id)
                 job = Job(p.seq, p.mapped, p.body, p.business_id, key=p.key, fp=p.fp,
                           merge_into=p.repeats)
                 sync.queued(job)
@@ -319,7 +316,8 @@ class _Sender:
         async def handle(job: Job) -> None:
             try:
                 result = await sync.process(job)
-            except FatalRunError as exc:
+            except (FatalRunError, ImporterError) as exc:
+                # The sign-in was refused, or the business cannot be used (not found, locked).
                 done(job.seq, not_sent(job.mapped, f"not sent: {exc}", job.business_id))
                 raise
             done(job.seq, result)
@@ -329,7 +327,11 @@ class _Sender:
 
         fatal, fatal_code = "", 0
         try:
-            await run_pool(jobs(), handle, workers=self.config.limits.concurrency,
+            # Two more workers per business than its in-flight limit: they do their
+            # bookkeeping (journal, body) while the others wait for answers, and take a place
+            # the moment one frees, so the business's four places never stand idle between
+            # an answer and the next request. The pacer still bounds what is in flight.
+            await run_pool(jobs(), handle, workers=self.config.limits.concurrency + SPARE_WORKERS,
                            skipped=skipped, stop=stop)
         except FatalRunError as exc:
             fatal = refusal_message(exc.cause, self.config.graph.business_id,  # type: ignore[arg-type]

@@ -35,10 +35,10 @@ def ssl_context(config: Config) -> ssl.SSLContext:
 
 
 def new_session(config: Config) -> aiohttp.ClientSession:
-    # One connection pool for the run; a few spare connections beyond the in-flight limit so a
-    # dropped connection never makes a worker wait for a socket.
-    connector = aiohttp.TCPConnector(limit=max(16, config.limits.concurrency * 4),
-                                     ssl=ssl_context(config))
+    # One connection pool for the run and every business in it. The workers (four per
+    # business) bound what is in flight; a cap here would only make businesses wait for each
+    # other's sockets (ten businesses need forty).
+    connector = aiohttp.TCPConnector(limit=0, ssl=ssl_context(config))
     return aiohttp.ClientSession(
         connector=connector, headers={"User-Agent": f"bookings-import/{__version__}"}
     )

@@ -94,6 +94,7 @@ class Sync:
         self.runs: dict[str, BusinessRun] = {}
         self._opening: dict[str, asyncio.Lock] = {}
         self._first_in_flight: dict[str, asyncio.Event] = {}
+        self._preparing: dict[str, asyncio.Future[BusinessRun]] = {}
 
     async def business(self, business_id: str) -> BusinessRun:
         """The business's lock, journal and customer index; opened on first use."""
@@ -120,7 +121,26 @@ class Sync:
             self.runs[lane] = run
             return run
 
+    def prepare(self, business_id: str) -> None:
+        """Start opening the business in the background (the producer must not wait for it:
+        ten businesses would otherwise be signed in, read and listed one after another)."""
+        lane = business_id.lower()
+        if lane not in self.runs and lane not in self._preparing:
+            self._preparing[lane] = asyncio.ensure_future(self.business(business_id))
+
+    async def ready(self, business_id: str) -> BusinessRun:
+        lane = business_id.lower()
+        if lane in self.runs:
+            return self.runs[lane]
+        task = self._preparing.get(lane)
+        return await asyncio.shield(task) if task else await self.business(business_id)
+
     def close(self, *, finished: bool) -> None:
+        for task in self._preparing.values():
+            if task.done() and not task.cancelled():
+                task.exception()  # retrieved: it was reported through the rows that awaited it
+            else:
+                task.cancel()
         for run in self.runs.values():
             run.close(finished=finished)
         self.runs.clear()
@@ -135,14 +155,15 @@ class Sync:
 
     def queued(self, job: Job) -> None:
         """The producer queued ``job``: journal it as pending unless it is already known."""
-        run = self.runs[job.business_id.lower()]
-        if run.journal.get(job.key) is None:
+        run = self.runs.get(job.business_id.lower())
+        if run is not None and run.journal.get(job.key) is None:
             run.journal.mark(job.key, job.fp, "pending", row=job.mapped.row.number)
         if self.config.import_.merge_duplicates:
             self._first_in_flight[_lane_key(job)] = asyncio.Event()
 
     async def process(self, job: Job) -> RowResult:
         try:
+            await self.ready(job.business_id)
             if job.merge_into:
                 return await self._merge(job)
             return await self._process(job)
