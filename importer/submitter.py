@@ -14,6 +14,7 @@ customer up first and the create is repeated only when it is really absent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -30,6 +31,9 @@ from .retrying import retry_policy
 log = logging.getLogger("importer.submitter")
 
 Reconcile = Callable[["Job"], Awaitable[str | None]]
+
+# A gateway's "I gave up waiting": the service behind it may have acted on the request.
+AMBIGUOUS_STATUSES = frozenset({502, 504})
 
 
 @dataclass
@@ -93,7 +97,10 @@ class Submitter:
         """One attempt for the job, holding a place of its business for its duration."""
         pacer = self.pacer(job.business_id)
         if job.ambiguous and job.method == "POST" and self.reconcile is not None:
-            found = await self.reconcile(job)
+            # The look-up reads the business's customers: it takes one of the business's
+            # places like any request, or it would push a create over the limit into a 429.
+            async with pacer.slot():
+                found = await self.reconcile(job)
             if found:
                 return GraphResponse(200, {"id": found}, "", "", {"x-reconciled": "1"})
             job.ambiguous = False
@@ -112,6 +119,8 @@ class Submitter:
                 if exc.status == 429 or (exc.status in (503, 504) and exc.retry_after):
                     self.throttled += exc.status == 429
                     pacer.on_throttled(exc.retry_after)
+                if exc.status in AMBIGUOUS_STATUSES and job.method == "POST":
+                    job.ambiguous = True  # a gateway gave up; the service may have created it
                 raise
             except TransportError as exc:
                 job.attempts.append(Attempt(exc.client_request_id, "", None))
@@ -121,6 +130,13 @@ class Submitter:
             pacer.on_success()
             job.attempts.append(Attempt(resp.client_request_id, resp.request_id, resp.status))
             return resp
+
+    @contextlib.asynccontextmanager
+    async def paced(self, business_id: str) -> AsyncIterator[None]:
+        """Hold one of the business's places for a request that is not a row's own."""
+        async with self.pacer(business_id).slot():
+            await self.rate.acquire()
+            yield
 
     def _log_retry(self, job: Job) -> Callable[[RetryCallState], None]:
         def before_sleep(state: RetryCallState) -> None:

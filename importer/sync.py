@@ -286,7 +286,9 @@ class Sync:
 
     async def _get(self, business_id: str, customer_id: str) -> dict[str, Any] | None:
         try:
-            resp = await self.client.request("GET", self.client.customers_url(business_id, customer_id))
+            async with self.submitter.paced(business_id):
+                resp = await self.client.request(
+                    "GET", self.client.customers_url(business_id, customer_id))
         except (GraphError, TransportError) as exc:
             log.warning("cannot read customer %s: %s", customer_id, exc)
             return None

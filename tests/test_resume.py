@@ -104,11 +104,11 @@ def test_sigkill_at_random_points_then_resume(emulator_url: str, tmp_path: Path)
         assert proc.returncode == -signal.SIGKILL
     final = start_cli(cfg, src, tmp_path / "final")
     _, err = final.communicate(timeout=120)
-    assert final.returncode == 0, err
+    final_results = results(tmp_path / "final")
+    assert final.returncode == 0, (err, [r for r in final_results if r["status"] != "created"])
     held = customers(emulator_url)
     emails = Counter(c["emailAddress"] for c in held)
     assert len(held) == rows and max(emails.values()) == 1, "every row exactly once"
-    final_results = results(tmp_path / "final")
     assert len(final_results) == rows, "every row accounted for"
     assert {r["status"] for r in final_results} == {"created"}
     assert {r["customer_id"] for r in final_results} == {c["id"] for c in held}

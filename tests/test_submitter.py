@@ -277,3 +277,39 @@ async def test_an_error_of_the_job_source_is_reraised() -> None:
     with pytest.raises(RuntimeError, match="business locked"):
         await run_pool(jobs(), handle, workers=2, skipped=lambda j: seen.append(j.seq))
     assert seen == [0], "the job taken before the error is handled or skipped, never lost"
+
+
+@pytest.mark.parametrize("status", [502, 504])
+async def test_a_gateway_timeout_on_create_is_looked_up_before_resending(status: int) -> None:
+    clock = FakeClock()
+
+    async def reconcile(j: Job) -> str | None:
+        return "made-anyway"
+
+    async with aiohttp.ClientSession() as session:
+        sub = await make(session, clock, reconcile=reconcile)
+        with aioresponses() as m:
+            m.post(URL, status=status, payload={"error": {"code": "GatewayTimeout"}})
+            m.post(URL, status=201, payload={"id": "dup"})
+            result = await sub.send(job())
+            sent = posts(m)
+    assert sent == 1
+    assert result.customer_id == "made-anyway"
+
+
+async def test_the_look_up_takes_a_place_of_the_business() -> None:
+    clock = FakeClock()
+    seen_in_flight: list[int] = []
+
+    async with aiohttp.ClientSession() as session:
+        sub = await make(session, clock)
+
+        async def reconcile(j: Job) -> str | None:
+            seen_in_flight.append(sub.pacer(BIZ).in_flight)
+            return "x"
+
+        sub.reconcile = reconcile
+        with aioresponses() as m:
+            m.post(URL, exception=aiohttp.ServerDisconnectedError())
+            await sub.send(job())
+    assert seen_in_flight == [1]
