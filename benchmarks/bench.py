@@ -1,0 +1,369 @@
+"""How fast is bookings-import against the service's own limit? Prints figures; not a test.
+
+    .venv/bin/pip install -e ".[bench]" && .venv/bin/python benchmarks/bench.py
+
+Starts the Graph emulator in its own process (four requests in flight per business, 50 ms
++- 10 ms per request: the service limit is 4 / 0.05 s = 80 creates/s per business), generates
+realistic customers, and imports them with each client in turn, resetting the emulator between
+runs. Every client runs in a child process, so its CPU time and peak RSS are its own (os.wait4).
+
+    rows/s       rows / wall time of the child process, start-up included
+    of the limit rows/s over the service limit (80/s per business)
+    429s         share of the requests the emulator answered 429 (its own counters)
+    HTTP         HTTP exchanges the emulator served ($batch envelopes count once)
+    p50/p95      per row, as the emulator saw it: first attempt's arrival to the last attempt's
+                 answer (client-request-ids from results.csv or the client, matched to the
+                 emulator's timings); a row's time in the client's own queue is not included
+    CPU/1k       user+system CPU seconds of the client per 1,000 rows
+    RSS          peak resident memory of the client
+
+Then the dry run of a generated CSV (rows/s, peak RSS; 300,000 rows by default so the whole
+benchmark stays within about three minutes, ``--dry-run-rows 1000000`` for a million) and the
+load of a generated 100,000-row XLSX through importer.loader.open_input (rows/s). Nothing is
+written outside a temporary folder.
+
+The emulator is ``python -m importer.emulator``'s app, served by benchmarks/timed_emulator.py,
+which adds only the request timings the per-row figures need.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+import datagen  # noqa: E402
+
+PYTHON = sys.executable
+LATENCY = 0.05
+JITTER = 0.01
+MAX_CONCURRENT = 4
+TOKEN = "bench-token"
+BUSINESS = "bench@contoso.onmicrosoft.com"
+BUSINESSES = tuple(f"bench-{n}@contoso.onmicrosoft.com" for n in range(10))
+
+
+@dataclass
+class Child:
+    """A finished child process: its exit code, wall time and its own resource usage."""
+
+    code: int
+    seconds: float
+    cpu: float
+    rss_mb: float
+    stdout: str
+    stderr: str
+
+
+def run_child(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> Child:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=cwd)
+        # wait4 gives the resource usage of this one child, not of every child so far.
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Child(proc.returncode, seconds, usage.ru_utime + usage.ru_stime,
+                     usage.ru_maxrss / 1024, out.read().decode(errors="replace"),
+                     err.read().decode(errors="replace"))
+
+
+class Emulator:
+    """The emulator in its own process (benchmarks/timed_emulator.py)."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [PYTHON, str(HERE / "timed_emulator.py"), "--port", "0", "--latency", str(LATENCY),
+             "--jitter", str(JITTER), "--max-concurrent", str(MAX_CONCURRENT), "--seed", "1"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("listening on "):
+            self.close()
+            raise SystemExit(f"the emulator did not start: {line!r}")
+        self.url = line.removeprefix("listening on ")
+
+    def get(self, path: str) -> Any:
+        with urllib.request.urlopen(f"{self.url}{path}", timeout=60) as resp:
+            return json.load(resp)
+
+    def reset(self) -> None:
+        request = urllib.request.Request(f"{self.url}/_emulator/reset", data=b"", method="POST")
+        urllib.request.urlopen(request, timeout=10).read()
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+@dataclass
+class Figures:
+    rows: int
+    seconds: float
+    cpu: float
+    rss_mb: float
+    created: int
+    duplicates: int
+    share_429: float
+    http: int
+    p50: float | None
+    p95: float | None
+    businesses: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.seconds
+
+    @property
+    def limit(self) -> float:
+        return self.businesses * MAX_CONCURRENT / LATENCY
+
+
+def row_times(crids: list[list[str]], timings: list[list[Any]]) -> list[float]:
+    """Per row: the first attempt's arrival to the last attempt's answer, at the emulator."""
+    spans: dict[str, tuple[float, float]] = {}
+    for crid, start, end, _status in timings:
+        first, last = spans.get(crid, (start, end))
+        spans[crid] = (min(first, start), max(last, end))
+    times = []
+    for ids in crids:
+        seen = [spans[c] for c in ids if c in spans]
+        if seen:
+            times.append(max(e for _, e in seen) - min(s for s, _ in seen))
+    return times
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+Go = Callable[[], tuple[Child, list[list[str]]]]
+
+
+def measure(emu: Emulator, rows: int, businesses: int, go: Go, *, expect_batches: bool) -> Figures:
+    emu.reset()
+    child, crids = go()
+    state = emu.get("/_emulator/state?log=1")
+    timings = emu.get("/_bench/timings")
+    counters = state["counters"]
+    customers = [c for b in state["businesses"].values() for c in b["customers"]]
+    emails = {(c.get("emailAddress") or "").casefold() for c in customers}
+    answered = sum(counters["by_status"].values())
+    times = row_times(crids, timings)
+    notes = []
+    if child.code not in (0,):
+        notes.append(f"exit {child.code}: {child.stderr.strip().splitlines()[-1:] or ''}")
+    used = sum(1 for b in state["businesses"].values() if b["customers"])
+    if used != businesses:
+        notes.append(f"customers landed in {used} business(es), not {businesses}")
+    if expect_batches and not any(e["raw_path"].endswith("/$batch") for e in state["requests"]):
+        notes.append("no $batch request was sent: this command line does not batch yet")
+    return Figures(
+        rows=rows,
+        seconds=child.seconds,
+        cpu=child.cpu,
+        rss_mb=child.rss_mb,
+        created=len(customers),
+        duplicates=len(customers) - len(emails),
+        share_429=counters["by_status"].get("429", 0) / answered if answered else 0.0,
+        http=sum(1 for e in state.get("requests", []) if not e.get("batch_item")),
+        p50=percentile(times, 0.5),
+        p95=percentile(times, 0.95),
+        businesses=businesses,
+        notes=notes,
+    )
+
+
+def write_config(path: Path, url: str, **imports: Any) -> Path:
+    lines = ["[graph]", f'base_url = "{url}"', f'business_id = "{BUSINESS}"', "",
+             "[auth]", 'mode = "token"', 'token_env = "BOOKINGS_TOKEN"']
+    if imports:
+        lines += ["", "[import]"] + [f"{k} = {json.dumps(v)}" for k, v in imports.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def cli_run(workdir: Path, input_csv: Path, config: Path, name: str) -> Go:
+    def go() -> tuple[Child, list[list[str]]]:
+        out = workdir / f"run-{name}"
+        shutil.rmtree(out, ignore_errors=True)
+        env = {**os.environ, "BOOKINGS_TOKEN": TOKEN}
+        child = run_child([PYTHON, "-m", "importer", "run", str(input_csv), "--config", str(config),
+                           "--quiet", "--out", str(out)], env=env, cwd=ROOT)
+        crids = []
+        results = out / "results.csv"
+        if results.exists():
+            with results.open(newline="", encoding="utf-8-sig") as fh:
+                crids = [r["client_request_ids"].split() for r in csv.DictReader(fh)]
+        return child, crids
+
+    return go
+
+
+def script_run(workdir: Path, script: str, url: str, input_csv: Path, *extra: str) -> Go:
+    def go() -> tuple[Child, list[list[str]]]:
+        out = workdir / f"{script}.json"
+        out.unlink(missing_ok=True)
+        child = run_child([PYTHON, str(HERE / script), url, BUSINESS, TOKEN, str(input_csv),
+                           str(out), *extra], cwd=HERE)
+        data = json.loads(out.read_text()) if out.exists() else {}
+        if data.get("errors"):
+            child.stderr += f"\nerrors by status: {data['errors']}"
+        return child, data.get("crids", [])
+
+    return go
+
+
+def median_figures(runs: list[Figures]) -> Figures:
+    if len(runs) == 1:
+        return runs[0]
+
+    def med(get: Callable[[Figures], Any]) -> Any:
+        values = [get(r) for r in runs if get(r) is not None]
+        return statistics.median(values) if values else None
+
+    first = runs[0]
+    return Figures(first.rows, med(lambda r: r.seconds), med(lambda r: r.cpu), med(lambda r: r.rss_mb),
+                   med(lambda r: r.created), med(lambda r: r.duplicates), med(lambda r: r.share_429),
+                   med(lambda r: r.http), med(lambda r: r.p50), med(lambda r: r.p95),
+                   first.businesses, sorted({n for r in runs for n in r.notes}))
+
+
+def ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 1000:,.0f} ms"
+
+
+def print_table(results: list[tuple[str, Figures]]) -> None:
+    print("| client | rows | rows/s | of the limit | 429s | HTTP requests | p50 / p95 per row "
+          "| CPU s per 1k rows | peak RSS | customers created |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, f in results:
+        created = f"{f.created:,}" + (f" ({f.duplicates} duplicates)" if f.duplicates else "")
+        print(f"| {name} | {f.rows:,} | {f.rate:,.1f} | {f.rate / f.limit:.2f} of {f.limit:,.0f}/s "
+              f"| {f.share_429:.1%} | {f.http:,} | {ms(f.p50)} / {ms(f.p95)} "
+              f"| {f.cpu / f.rows * 1000:.2f} | {f.rss_mb:,.0f} MB | {created} |")
+    for name, f in results:
+        for note in f.notes:
+            print(f"  {name}: {note}")
+
+
+def dry_run_figure(workdir: Path, rows: int) -> str:
+    path = datagen.write_csv(workdir / "dry-run.csv", rows)
+    child = run_child([PYTHON, "-m", "importer", "run", str(path), "--dry-run", "--quiet",
+                       "--out", str(workdir / "dry-run")], cwd=ROOT)
+    path.unlink()
+    shutil.rmtree(workdir / "dry-run", ignore_errors=True)
+    if child.code != 0:
+        return f"dry run of {rows:,} rows: exit {child.code}: {child.stderr.strip()[-300:]}"
+    return (f"dry run, {rows:,}-row CSV: {rows / child.seconds:,.0f} rows/s "
+            f"({child.seconds:.1f} s, {child.cpu:.1f} s CPU), peak RSS {child.rss_mb:,.0f} MB")
+
+
+def xlsx_figure(workdir: Path, rows: int) -> str:
+    from importer.loader import open_input
+
+    path = datagen.write_xlsx(workdir / "load.xlsx", rows)
+    started = time.perf_counter()
+    with open_input(path) as loaded:
+        count = sum(1 for _ in loaded.rows())
+    seconds = time.perf_counter() - started
+    path.unlink()
+    return (f"XLSX load, {count:,}-row sheet through open_input: {count / seconds:,.0f} rows/s "
+            f"({seconds:.1f} s)")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="Benchmark bookings-import against the Graph emulator.")
+    p.add_argument("--rows", type=int, default=2000, help="rows per import run (default 2,000)")
+    p.add_argument("--naive-rows", type=int, default=400,
+                   help="rows for the sequential client, which needs a latency per row (default 400)")
+    p.add_argument("--repeat", type=int, default=1, help="repeat each run K times; medians")
+    p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    p.add_argument("--skip-sdk", action="store_true", help="leave out the msgraph-sdk client")
+    p.add_argument("--batch-size", type=int, default=0, metavar="N",
+                   help="also measure [import] batch_size = N (JSON batching)")
+    p.add_argument("--dry-run-rows", type=int, default=300_000,
+                   help="rows of the dry-run CSV (default 300,000; 1,000,000 takes about 4 minutes)")
+    p.add_argument("--xlsx-rows", type=int, default=100_000)
+    args = p.parse_args(argv)
+    if args.quick:
+        args.rows, args.naive_rows = min(args.rows, 200), min(args.naive_rows, 40)
+        args.dry_run_rows, args.xlsx_rows = min(args.dry_run_rows, 20_000), min(args.xlsx_rows, 5_000)
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bookings-bench-") as tmp:
+        work = Path(tmp)
+        one = datagen.write_csv(work / "customers.csv", args.rows)
+        ten = datagen.write_csv(work / "customers-10.csv", args.rows, businesses=BUSINESSES)
+        naive = datagen.write_csv(work / "customers-naive.csv", args.naive_rows)
+        emu = Emulator()
+        try:
+            url = emu.url
+            plan: list[tuple[str, int, int, Go]] = [
+                ("bookings-import, 1 business", args.rows, 1,
+                 cli_run(work, one, write_config(work / "one.toml", url), "one")),
+                ("bookings-import, 10 businesses", args.rows, 10,
+                 cli_run(work, ten, write_config(work / "ten.toml", url, business_column="Business"),
+                         "ten")),
+                ("naive sequential script", args.naive_rows, 1,
+                 script_run(work, "naive_client.py", url, naive)),
+            ]
+            if not args.skip_sdk:
+                plan.append(("msgraph-sdk, 16 at once", args.rows, 1,
+                             script_run(work, "sdk_client.py", url, one)))
+            if args.batch_size:
+                n = args.batch_size
+                plan.append((f"bookings-import, batch_size = {n}", args.rows, 1,
+                             cli_run(work, one, write_config(work / "batch.toml", url, batch_size=n),
+                                     "batch")))
+                plan.append((f"BatchSender direct, batches of {n}", args.rows, 1,
+                             script_run(work, "batch_client.py", url, one, str(n))))
+            results = []
+            for name, rows, businesses, go in plan:
+                batched = "batch" in name.lower()
+                runs = [measure(emu, rows, businesses, go, expect_batches=batched)
+                        for _ in range(args.repeat)]
+                results.append((name, median_figures(runs)))
+                print(f"  measured: {name}", file=sys.stderr, flush=True)
+        finally:
+            emu.close()
+        print(f"\nEmulator: {MAX_CONCURRENT} in flight per business, {LATENCY * 1000:.0f} ms "
+              f"+- {JITTER * 1000:.0f} ms per request; service limit {MAX_CONCURRENT / LATENCY:.0f} "
+              f"rows/s per business. Medians of {args.repeat} run(s).\n")
+        print_table(results)
+        print()
+        print(dry_run_figure(work, args.dry_run_rows))
+        print(xlsx_figure(work, args.xlsx_rows))
+    print(f"\n(benchmark took {time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,88 @@
+"""Realistic customer rows for the benchmarks, generated on the fly (no data is committed)."""
+
+from __future__ import annotations
+
+import csv
+import random
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+FIRST = ("Aisha", "Ben", "Chloé", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ingrid", "José",
+         "Kwame", "Lena", "Mateo", "Nora", "Oskar", "Priya", "Quinn", "Rosa", "Sven", "Tomás",
+         "Uma", "Viktor", "Wen", "Xavier", "Yara", "Zoë")
+LAST = ("Okafor", "Müller", "García", "Nguyen", "Smith", "Kowalski", "Rossi", "Tanaka", "Dubois",
+        "O'Brien", "Andersson", "Haddad", "Silva", "Novak", "Ivanova", "Kim", "Jensen", "Patel")
+STREETS = ("Main St", "Oak Avenue", "High Street", "Station Road", "Elm Street", "Lakeview Dr",
+           "Church Lane", "Maple Court", "Park Road", "Mill Lane")
+PLACES = (
+    ("Seattle", "WA", "98101", "United States", "+1 206 555 {:04d}"),
+    ("Austin", "TX", "78701", "United States", "(512) 555-{:04d}"),
+    ("London", "", "SW1A 1AA", "United Kingdom", "+44 20 7946 {:04d}"),
+    ("Berlin", "", "10115", "Germany", "+49 30 1234{:04d}"),
+    ("Toronto", "ON", "M5H 2N2", "Canada", "+1 416 555 {:04d}"),
+    ("Sydney", "NSW", "2000", "Australia", "+61 2 9374 {:04d}"),
+)
+HEADERS = ("Name", "Email", "Phone", "Street", "City", "State", "Postal code", "Country")
+
+
+def customers(n: int, *, seed: int = 7) -> Iterator[tuple[str, ...]]:
+    """``n`` distinct customers: unique emails, phones in national and international forms."""
+    rng = random.Random(seed)
+    for i in range(n):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        city, state, postcode, country, phone = rng.choice(PLACES)
+        email = f"{first}.{last}.{i}@example.com".lower().replace("'", "")
+        yield (
+            f"{first} {last}",
+            email,
+            phone.format(rng.randrange(10000)),
+            f"{rng.randrange(1, 999)} {rng.choice(STREETS)}",
+            city,
+            state,
+            postcode,
+            country,
+        )
+
+
+def write_csv(path: Path, n: int, *, businesses: Sequence[str] = ()) -> Path:
+    """A CSV of ``n`` customers; with ``businesses``, a ``Business`` column that interleaves them."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow((*HEADERS, "Business") if businesses else HEADERS)
+        for i, row in enumerate(customers(n)):
+            out.writerow((*row, businesses[i % len(businesses)]) if businesses else row)
+    return path
+
+
+def write_xlsx(path: Path, n: int) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Customers")
+    ws.append(HEADERS)
+    for row in customers(n):
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def graph_body(row: dict[str, str]) -> dict[str, object]:
+    """The create body a hand-written script would send for a row: columns as they are."""
+    return {
+        "@odata.type": "#microsoft.graph.bookingCustomer",
+        "displayName": row["Name"],
+        "emailAddress": row["Email"],
+        "phones": [{"number": row["Phone"], "type": "mobile"}],
+        "addresses": [{
+            "street": row["Street"],
+            "city": row["City"],
+            "state": row["State"],
+            "postalCode": row["Postal code"],
+            "countryOrRegion": row["Country"],
+        }],
+    }

@@ -1,0 +1,32 @@
+"""The benchmark script runs end to end on small sizes and prints its table (figures not judged)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_benchmark_prints_a_row_per_client_with_every_customer_created() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--quick", "--skip-sdk"],
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("| client | rows | rows/s |") for line in lines), done.stdout
+    table = {
+        cells[0]: cells
+        for line in lines
+        if line.startswith("| ") and not line.startswith(("| client", "|---"))
+        for cells in [[c.strip() for c in line.strip("|").split("|")]]
+    }
+    assert set(table) == {
+        "bookings-import, 1 business", "bookings-import, 10 businesses", "naive sequential script"}
+    for name, cells in table.items():
+        rows, created = cells[1], cells[-1]
+        assert created == rows, f"{name}: {rows} rows but {created} customers created"
+    assert any(line.startswith("dry run, 20,000-row CSV:") for line in lines)
+    assert any(line.startswith("XLSX load, 5,000-row sheet") for line in lines)
