@@ -128,7 +128,8 @@ class BatchSender:
         if not (job.ambiguous and job.method == "POST" and self.reconcile is not None):
             return False
         try:
-            found = await self.reconcile(job)
+            async with self.pacer(job.business_id).slot():  # a read like any other request
+                found = await self.reconcile(job)
         except AuthRefused as exc:
             raise FatalRunError(exc) from None
         except (GraphError, TransportError) as exc:
@@ -387,3 +388,58 @@ def _failure(job: Job, exc: Failure) -> RowResult:
         attempts=tuple(job.attempts),
         business_id=job.business_id,
     )
+
+
+class CreateBatcher:
+    """Gathers the creates that workers hand in one at a time into batches per business.
+
+    A worker calls ``await create(job)`` exactly where it would send the create alone; the
+    call returns that row's result once its batch has been answered. A business's batch goes
+    out when it holds ``size`` creates, or ``linger`` seconds after its first one.
+    """
+
+    def __init__(self, sender: BatchSender, size: int, *, linger: float = GATHER) -> None:
+        if not 1 <= size <= MAX_BATCH:
+            raise ValueError(f"batch size must be between 1 and {MAX_BATCH}, not {size}")
+        self.sender = sender
+        self.size = size
+        self.linger = linger
+        self._open: dict[str, list[tuple[Job, asyncio.Future[RowResult]]]] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def create(self, job: Job) -> RowResult:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[RowResult] = loop.create_future()
+        lane = job.business_id.lower()
+        batch = self._open.setdefault(lane, [])
+        batch.append((job, future))
+        if len(batch) >= self.size:
+            self._flush(lane)
+        elif len(batch) == 1:
+            self._timers[lane] = loop.call_later(self.linger, self._flush, lane)
+        return await future
+
+    def _flush(self, lane: str) -> None:
+        timer = self._timers.pop(lane, None)
+        if timer is not None:
+            timer.cancel()
+        batch = self._open.pop(lane, [])
+        if batch:
+            task = asyncio.ensure_future(self._send(batch))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    async def _send(self, batch: list[tuple[Job, asyncio.Future[RowResult]]]) -> None:
+        try:
+            results = await self.sender.send([job for job, _ in batch])
+        except BaseException as exc:  # FatalRunError and cancellation reach every row's worker
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)

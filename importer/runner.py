@@ -331,7 +331,9 @@ class _Sender:
             # bookkeeping (journal, body) while the others wait for answers, and take a place
             # the moment one frees, so the business's four places never stand idle between
             # an answer and the next request. The pacer still bounds what is in flight.
-            await run_pool(jobs(), handle, workers=self.config.limits.concurrency + SPARE_WORKERS,
+            # With batching, each of the four places carries a whole batch.
+            workers = self.config.limits.concurrency * self.config.import_.batch_size
+            await run_pool(jobs(), handle, workers=workers + SPARE_WORKERS,
                            skipped=skipped, stop=stop)
         except FatalRunError as exc:
             fatal = refusal_message(exc.cause, self.config.graph.business_id,  # type: ignore[arg-type]

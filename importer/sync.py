@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .batching import BatchSender, CreateBatcher
 from .config import Config
 from .existing import ExistingIndex, Reconciler, changes
 from .graph import GraphClient, GraphError, TransportError
@@ -95,6 +96,12 @@ class Sync:
         self._opening: dict[str, asyncio.Lock] = {}
         self._first_in_flight: dict[str, asyncio.Event] = {}
         self._preparing: dict[str, asyncio.Future[BusinessRun]] = {}
+        self.batcher: CreateBatcher | None = None
+        if config.import_.batch_size > 1:
+            sender = BatchSender(client, pacer=submitter.pacer, rate=submitter.rate,
+                                 max_attempts=config.limits.max_attempts,
+                                 max_backoff=config.limits.max_backoff, reconcile=self.reconcile)
+            self.batcher = CreateBatcher(sender, config.import_.batch_size)
 
     async def business(self, business_id: str) -> BusinessRun:
         """The business's lock, journal and customer index; opened on first use."""
@@ -210,7 +217,7 @@ class Sync:
         if entry and entry.state == "sent":
             job.ambiguous = True  # in flight when an earlier run stopped: look it up first
         journal.mark(job.key, job.fp, "sent", row=row.number)
-        result = await self.submitter.send(job)
+        result = await (self.batcher.create(job) if self.batcher else self.submitter.send(job))
         if result.status is not Status.CREATED:
             journal.mark(job.key, job.fp, "failed", row=row.number, status=result.status.value)
             return result

@@ -220,3 +220,20 @@ def test_a_second_run_on_the_same_business_exits_with_the_lock_code(
     # Once the holder is gone the lock is free again.
     code, _ = run(cfg, src, tmp_path / "r2")
     assert code == 0
+
+
+def test_batch_size_sends_creates_through_batches(emu: ThreadedEmulator, tmp_path: Path) -> None:
+    cfg = config(tmp_path, emu.url, batch_size=20)
+    code, results = run(cfg, sheet(tmp_path / "in.csv", people(100)), tmp_path / "r")
+    assert code == 0
+    assert statuses(results) == {"created": 100}
+    batches = [e for e in emu.emulator.request_log if e.raw_path.endswith("$batch")]
+    assert 5 <= len(batches) <= 12, "creates went in batches of up to 20"
+    assert sorted(c["emailAddress"] for c in emu.emulator.customers(BIZ)) == sorted(
+        p[1] for p in people(100))
+    assert {r["customer_id"] for r in results} == {c["id"] for c in emu.emulator.customers(BIZ)}
+    # A second run sends nothing, batches or not.
+    before = len(emu.emulator.request_log)
+    code, again = run(cfg, sheet(tmp_path / "in.csv", people(100)), tmp_path / "r2")
+    assert statuses(again) == {"unchanged": 100}
+    assert not [e for e in emu.emulator.request_log[before:] if e.method == "POST"]
