@@ -38,14 +38,15 @@ def name_phone_key(body: dict[str, Any]) -> str:
     return f"{name}|{digits}" if name and digits else ""
 
 
-def customer_key(body: dict[str, Any], fp: str, *, match_name_phone: bool) -> str:
-    """The key the journal and the duplicate check know a customer by."""
+def customer_key(body: dict[str, Any], *, match_name_phone: bool) -> str:
+    """The key the journal and the duplicate check know a customer by; "" when only the body
+    itself can identify it (then the key is ``body:<fingerprint>``)."""
     email = email_key(body.get("emailAddress"))
     if email:
         return f"email:{email}"
     if match_name_phone and (np := name_phone_key(body)):
         return f"namephone:{np}"
-    return f"body:{fp}"
+    return ""
 
 
 def _project(value: Any, like: Any) -> Any:

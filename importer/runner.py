@@ -33,8 +33,9 @@ from .existing import customer_key
 from .graph import GraphClient
 from .journal import fingerprint
 from .loader import open_input, sha256_file
-from .mapper import ColumnMapping, MapOptions, build_mapping, map_row, to_body
+from .mapper import ColumnMapping, MapOptions, build_mapping, to_body
 from .models import MappedRow, Row, RowResult, Status
+from .parallel import PARALLEL_FROM_BYTES, map_rows
 from .progress import Progress
 from .report import FAILED_STATUSES, ReportWriter, default_run_dir
 from .session import graph_root, new_session, refusal_message
@@ -92,13 +93,16 @@ class _Planned:
 class _Feed:
     """The input rows, mapped and keyed, handed out once each, in order."""
 
-    def __init__(self, rows: Iterator[Row], mapping: ColumnMapping, config: Config) -> None:
-        self._rows = enumerate(rows)
-        self._mapping = mapping
-        self._options = MapOptions(
+    def __init__(self, rows: Iterator[Row], mapping: ColumnMapping, config: Config, *,
+                 fingerprints: bool = True, parallel: bool = False) -> None:
+        options = MapOptions(
             default_region=config.mapping.default_region,
             max_name_length=config.mapping.max_name_length,
         )
+        # One iterator for the whole run: the feed is read by the pool, then drained after it.
+        self._mapped = map_rows(rows, mapping, options, parallel=parallel)
+        self._rows = enumerate(self._mapped)
+        self._fingerprints = fingerprints
         self._version = config.graph.version
         self._default_business = config.graph.business_id
         column = config.import_.business_column
@@ -121,19 +125,22 @@ class _Feed:
         return self._default_business
 
     def __iter__(self) -> Iterator[_Planned]:
-        for seq, row in self._rows:
-            mapped = map_row(row, self._mapping, self._options)
+        for seq, mapped in self._rows:
+            row = mapped.row
             if not (mapped.ok and mapped.customer):
                 yield _Planned(seq, mapped, None)
                 continue
             body = to_body(mapped.customer, self._version)
-            fp = fingerprint(body)
             business = self.business_of(row)
-            key = customer_key(body, fp, match_name_phone=self._match_name_phone)
+            key = customer_key(body, match_name_phone=self._match_name_phone)
+            # The fingerprint is for the journal; a dry run needs it only as a last-resort key.
+            fp = fingerprint(body) if self._fingerprints or not key else ""
+            key = key or f"body:{fp}"
             repeats = self.seen.first(f"{business.lower()}\n{key}", row.number)
             yield _Planned(seq, mapped, body, business, key, fp, repeats)
 
     def close(self) -> None:
+        self._mapped.close()
         self.seen.close()
 
 
@@ -170,7 +177,9 @@ async def run_import(
         mapping = build_mapping(info.headers, config.columns, auto_detect=config.mapping.auto_detect)
         for note in mapping.notes:
             log.warning("%s: %s", info.path, note)
-        feed = _Feed(loaded.rows(), mapping, config)
+        large = Path(info.path).stat().st_size >= PARALLEL_FROM_BYTES
+        feed = _Feed(loaded.rows(), mapping, config, fingerprints=not options.dry_run,
+                     parallel=large)
         stack.callback(feed.close)
         input_sha = sha256_file(info.path)
         sender = None
