@@ -242,7 +242,12 @@ async def _run(args: argparse.Namespace) -> int:
             log.info("sandbox: the emulator now holds %d customer(s)", held)
     else:
         tokens = None if args.dry_run else make_token_source(config)
-        code = await _import(args, config, options, tokens, progress, stop)
+        try:
+            code = await _import(args, config, options, tokens, progress, stop)
+        finally:
+            close = getattr(tokens, "close", None)
+            if callable(close):
+                close()  # MSAL's HTTP connections to the sign-in authority
     return code
 
 

@@ -93,6 +93,7 @@ async def running_app(config: Config, options: ServeOptions, *, settings: WebSet
                 raise ConfigError("graph.business_id is not set: name the Bookings business to "
                                   "import into (or try --sandbox)")
             tokens = make_token_source(config)
+            stack.callback(getattr(tokens, "close", lambda: None))
         app = create_app(config, tokens, settings)
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
