@@ -35,7 +35,7 @@ from .config import Config
 from .credentials import token_claims
 from .errors import EXIT_OK, EXIT_SERVICE, AuthError, ConfigError
 from .graph import GraphClient, GraphError, TransportError
-from .session import graph_root, new_session
+from .session import bookings_unknown, graph_root, new_session
 
 # Permissions that let an app create customers, least privileged first.
 WRITE_PERMISSIONS = (PERMISSION, "Bookings.ReadWrite.All", "Bookings.Manage.All")
@@ -85,14 +85,6 @@ def consent_steps(kind: str, app: str, tenant: str) -> str:
         f"Entra ID > App registrations > {app or 'your app'} > API permissions > Add a "
         f"permission > Microsoft Graph > {page} > {PERMISSION}, then 'Grant admin consent for "
         f"{tenant or 'your tenant'}'"
-    )
-
-
-def bookings_unknown(exc: GraphError) -> bool:
-    """Graph does not know the Bookings API at this root: the China cloud answers so."""
-    text = f"{exc.code} {exc.message}".casefold()
-    return exc.status in (400, 404) and (
-        "segment" in text or "resource not found" in text or "unsupported resource" in text
     )
 
 

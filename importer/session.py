@@ -15,8 +15,13 @@ from .clouds import CLOUDS
 from .config import Config
 from .errors import ConfigError, ServiceRefused
 from .graph import GraphClient, GraphError, TransportError
+from .retrying import retry_policy
 
 PERMISSION = "BookingsAppointment.ReadWrite.All"
+# The reads before a run (the business, its customers) meet the same passing trouble as the
+# creates (503, 429, a dropped connection): retried a few times before the job is refused.
+READ_ATTEMPTS = 4
+READ_BACKOFF = 2.0
 
 
 def graph_root(config: Config) -> str:
@@ -44,10 +49,25 @@ def new_session(config: Config) -> aiohttp.ClientSession:
     )
 
 
+def bookings_unknown(exc: GraphError) -> bool:
+    """Graph does not know the Bookings API at this root: the China cloud answers so."""
+    text = f"{exc.code} {exc.message}".casefold()
+    return exc.status in (400, 404) and (
+        "segment" in text or "resource not found" in text or "unsupported resource" in text
+    )
+
+
 def refusal_message(exc: GraphError | TransportError, business_id: str, root: str) -> str:
     """Why the service refused the whole job, and the step that fixes it."""
     if isinstance(exc, TransportError):
         return f"cannot reach Microsoft Graph at {root}: {exc}"
+    if bookings_unknown(exc):
+        return (
+            f"Microsoft Graph at {root} does not offer Bookings (HTTP {exc.status}: "
+            f"{exc.message or exc.code}); this cloud or API version is unsupported by the "
+            f"service (the China cloud has no bookingCustomer): try graph.version = \"beta\" or "
+            f"another cloud"
+        )
     if exc.status == 401:
         return (
             f"Graph refused the sign-in (HTTP 401 {exc.code}): the token is missing, expired or "
@@ -69,7 +89,8 @@ def refusal_message(exc: GraphError | TransportError, business_id: str, root: st
 async def preflight(client: GraphClient, business_id: str) -> dict[str, Any]:
     """Read the business before sending anything, so a wrong config fails in seconds."""
     try:
-        resp = await client.get_business(business_id)
+        policy = retry_policy(max_attempts=READ_ATTEMPTS, max_backoff=READ_BACKOFF)
+        resp = await policy(client.get_business, business_id)
     except (GraphError, TransportError) as exc:
         raise ServiceRefused(refusal_message(exc, business_id, client.root)) from None
     return resp.body if isinstance(resp.body, dict) else {}

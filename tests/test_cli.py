@@ -302,3 +302,37 @@ def test_help_documents_exit_codes_and_every_option() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for option in ("--out", "--sheet", "--dry-run", "--concurrency", "--rps", "--sandbox"):
         assert option in readme, f"{option} is not documented in the README"
+
+
+def test_a_graph_without_bookings_is_named_unsupported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The China cloud's Graph has no bookingCustomer: it answers as for an unknown segment."""
+    import http.server
+    import threading
+
+    class NoBookings(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's naming
+            body = json.dumps({"error": {"code": "BadRequest", "message":
+                                         "Resource not found for the segment 'solutions'."}})
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NoBookings)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        config = write_config(tmp_path / "c.toml", f"http://127.0.0.1:{server.server_port}")
+        code = run_cli(str(SAMPLES / "customers.csv"), "--config", str(config),
+                       "--out", str(tmp_path / "o"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 3
+    err = capsys.readouterr().err
+    assert "does not offer Bookings" in err and "unsupported" in err
