@@ -312,7 +312,7 @@ def test_a_graph_without_bookings_is_named_unsupported(
     import threading
 
     class NoBookings(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's naming
+        def do_GET(self) -> None:
             body = json.dumps({"error": {"code": "BadRequest", "message":
                                          "Resource not found for the segment 'solutions'."}})
             self.send_response(400)
