@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from importer import loader
+from importer import loader, xlsxsource
 from importer.errors import EXIT_USAGE, InputError
 from importer.loader import open_input, sha256_file
 from importer.models import Row
@@ -490,15 +490,21 @@ def test_header_without_data_rows_gives_no_rows(tmp_path: Path) -> None:
 # --- 5. streaming -------------------------------------------------------------------------
 
 
-def test_csv_rows_are_lazy(tmp_path: Path) -> None:
-    # A cell past csv's field limit sits in row 3002; the rows before it arrive first.
+def test_a_broken_row_deep_in_a_csv_stops_it_at_open(tmp_path: Path) -> None:
+    # A cell past csv's field limit sits in row 3002: the whole file is refused before any row
+    # is handed out, so a run sends nothing rather than stopping half-way.
     text = "Name,Note\n" + "Ann,x\n" * 3000 + 'Bo,"' + "x" * 200_000 + '"\n'
+    with pytest.raises(InputError, match="quote") as caught:
+        open_input(write(tmp_path / "in.csv", text), chunk_size=100)
+    assert caught.value.row == 3002
+
+
+def test_csv_rows_are_lazy(tmp_path: Path) -> None:
+    text = "Name,Note\n" + "Ann,x\n" * 3000
     with open_input(write(tmp_path / "in.csv", text), chunk_size=100) as loaded:
         rows = loaded.rows()
         assert [next(rows).number for _ in range(3)] == [2, 3, 4]
-        with pytest.raises(InputError, match="quote") as caught:
-            list(rows)
-    assert caught.value.row == 3002
+        rows.close()
 
 
 def test_csv_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
@@ -635,7 +641,7 @@ def test_zip_bombs_refused_before_unpacking(
 ) -> None:
     path = table(tmp_path / "in.xlsx", [["Name", "Email"]] + [["Ann", "a@x.org"]] * 2000)
     for name, value in limits.items():
-        monkeypatch.setattr(loader, name, value)
+        monkeypatch.setattr(xlsxsource, name, value)
     with pytest.raises(InputError, match=message):
         open_input(path)
 

@@ -1,0 +1,209 @@
+"""CSV text into rows of cells: encoding, delimiter and line endings worked out from the bytes.
+
+UTF-8 (with or without BOM), UTF-16 (Excel's "Unicode Text", with or without BOM) or
+Windows-1252; separated by , ; tab or | (sniffed from the first records). No byte sequence may
+crash the reader: an unreadable file is an ``InputError`` naming the row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import io
+import itertools
+from collections.abc import Generator
+from pathlib import Path
+
+from importer.errors import InputError
+from importer.sources import OLE_MAGIC, ZIP_MAGIC, os_message
+
+__all__ = ["CsvSource"]
+
+_VALIDATE_CHUNK = 256 << 10
+_SNIFF_CHARS = 64 * 1024
+_DELIMITERS = (",", ";", "\t", "|")
+_END = "\0"  # fed to the CSV reader after the last line (real NULs are dropped)
+EXCEL_CELL_CHARS = 32_767
+# Share of control characters (other than tab, CR, LF and NUL) above which the bytes are not
+# text: random bytes hold about 11%, a CSV export none.
+_BINARY_SHARE = 0.05
+
+
+def _latin1_fallback(exc: UnicodeError) -> tuple[str, int]:
+    # cp1252 leaves 0x81 0x8D 0x8F 0x90 0x9D undefined; Windows itself maps them to the C1
+    # controls of the same code, which is what latin-1 does.
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
+
+
+codecs.register_error("importer-latin1-fallback", _latin1_fallback)
+
+
+class CsvSource:
+    kind = "csv"
+    what = "the file"
+    sheet: str | None = None
+    column_offset = 0
+
+    def __init__(self, file: Path, shown: str, head: bytes, *, tab_first: bool) -> None:
+        self.notes: list[str] = []
+        self._file = file
+        self._shown = shown
+        if head.startswith(ZIP_MAGIC):
+            raise InputError(
+                shown,
+                "this is a zip file (probably an Excel .xlsx workbook), "
+                "not CSV text; rename it to .xlsx or save it as CSV",
+            )
+        if head.startswith(OLE_MAGIC):
+            raise InputError(
+                shown,
+                "this is an old Excel .xls or a password-protected workbook, "
+                "not CSV text; save it as .xlsx or CSV without a password",
+            )
+        self._codec, self.encoding = _detect_encoding(file, shown)
+        self._errors = "importer-latin1-fallback" if self._codec == "cp1252" else "replace"
+        self._open: list[io.TextIOWrapper] = []
+        self.delimiter = self._sniff_delimiter(tab_first or self._codec.startswith("utf-16"))
+        self.check()
+
+    def iter_raw(self) -> Generator[tuple[int, list[str]], None, None]:
+        text = self._open_text()
+        number = 0
+        try:
+            # newline=None turns CRLF, lone CR and mixed endings into "\n", inside quoted
+            # cells too; NUL characters are dropped as no spreadsheet means them. That frees
+            # NUL to mark the end of the file: a quote still open there swallows it (below).
+            lines = (line.replace("\0", "") if "\0" in line else line for line in text)
+            records = csv.reader(itertools.chain(lines, [_END]), delimiter=self.delimiter)
+            for number, cells in enumerate(records, 1):
+                if cells and _END in cells[-1]:
+                    if cells == [_END]:
+                        break
+                    raise InputError(
+                        self._shown,
+                        'a quote (") opened in this row is never closed, so every line after it '
+                        "runs into one cell; close the quote or remove it",
+                        row=number,
+                    )
+                yield number, cells
+        except csv.Error as exc:
+            hint = ""
+            if "field limit" in str(exc):
+                hint = (
+                    f" (Excel holds at most {EXCEL_CELL_CHARS:,} characters in a cell); "
+                    'a quote (") is probably not closed, so the rest runs together'
+                )
+            raise InputError(self._shown, f"cannot read the CSV: {exc}{hint}", row=number + 1) from None
+        except OSError as exc:
+            raise InputError(self._shown, os_message(exc)) from None
+        finally:
+            self._forget(text)
+
+    def check(self) -> None:
+        """Read the whole file once, so that a broken row deep inside stops the run before
+        anything is sent rather than half-way through."""
+        with contextlib.closing(self.iter_raw()) as raw:
+            for _ in raw:
+                pass
+
+    def close(self) -> None:
+        for text in self._open:
+            text.close()
+        self._open.clear()
+
+    def _forget(self, text: io.TextIOWrapper) -> None:
+        text.close()
+        if text in self._open:  # close() may have come first
+            self._open.remove(text)
+
+    def _open_text(self) -> io.TextIOWrapper:
+        try:
+            raw = open(self._file, "rb")  # noqa: SIM115 - closed by iter_raw or close()
+        except OSError as exc:
+            raise InputError(self._shown, os_message(exc)) from None
+        text = io.TextIOWrapper(raw, encoding=self._codec, errors=self._errors, newline=None)
+        self._open.append(text)
+        return text
+
+    def _refuse_binary(self, sample: str) -> None:
+        controls = sum(1 for char in sample if char < " " and char not in "\t\r\n")
+        if sample and controls > _BINARY_SHARE * len(sample):
+            raise InputError(
+                self._shown,
+                "this is not CSV text (it holds binary data); export the spreadsheet as CSV "
+                "or save it as .xlsx",
+            )
+
+    def _sniff_delimiter(self, tab_first: bool) -> str:
+        """The candidate that splits the first records into the same number (>= 2) of cells."""
+        text = self._open_text()
+        try:
+            sample = text.read(_SNIFF_CHARS)
+            if len(sample) == _SNIFF_CHARS and "\n" in sample:
+                sample = sample[: sample.rindex("\n")]  # drop the cut-off last line
+        except OSError as exc:
+            raise InputError(self._shown, os_message(exc)) from None
+        finally:
+            self._forget(text)
+        sample = sample.replace("\0", "")
+        self._refuse_binary(sample)
+        order = ("\t", ",", ";", "|") if tab_first else _DELIMITERS
+        best, best_score = order[0], (0.0, 0)
+        for delimiter in order:
+            try:
+                records = list(itertools.islice(csv.reader(io.StringIO(sample), delimiter=delimiter), 50))
+            except csv.Error:
+                continue
+            counts = [len(r) for r in records if any(cell.strip() for cell in r)]
+            if not counts:
+                continue
+            mode = max(set(counts), key=lambda c: (counts.count(c), c))
+            if mode < 2:
+                continue
+            score = (counts.count(mode) / len(counts), mode)
+            if score > best_score:  # ties go to the earlier, likelier candidate
+                best, best_score = delimiter, score
+        return best
+
+
+def _detect_encoding(file: Path, shown: str) -> tuple[str, str]:
+    """(codec to open with, name to report). UTF-8 is checked over the whole file, streamed,
+    because the first non-UTF-8 byte of a Windows export can sit anywhere, even at the end."""
+    try:
+        with open(file, "rb") as stream:
+            head = stream.read(4096)
+            if head.startswith(codecs.BOM_UTF8):
+                return "utf-8-sig", "utf-8-sig"
+            if head.startswith(codecs.BOM_UTF16_LE):
+                return "utf-16", "utf-16-le"
+            if head.startswith(codecs.BOM_UTF16_BE):
+                return "utf-16", "utf-16-be"
+            guess = _guess_utf16(head)
+            if guess:
+                return guess, guess
+            stream.seek(0)
+            decoder = codecs.getincrementaldecoder("utf-8")()
+            while chunk := stream.read(_VALIDATE_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cp1252", "cp1252"
+    except OSError as exc:
+        raise InputError(shown, os_message(exc)) from None
+    return "utf-8", "utf-8"
+
+
+def _guess_utf16(sample: bytes) -> str | None:
+    """UTF-16 without a byte-order mark: mostly-ASCII text has a NUL in every other byte."""
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    half = len(sample) // 2
+    if odd > 0.6 * half and even < 0.1 * half:
+        return "utf-16-le"
+    if even > 0.6 * half and odd < 0.1 * half:
+        return "utf-16-be"
+    return None

@@ -1,0 +1,469 @@
+"""An .xlsx/.xlsm sheet into rows of cells, each the text Excel shows.
+
+calamine reads the cell values (several times faster than openpyxl); the number formats that
+change what a number looks like (00000 for ZIP codes) are read from styles.xml and applied by
+numformat.py. Before anything is unpacked the archive is checked: not a zip, an old .xls, a
+password-protected workbook, a zip bomb, a sheet too big for calamine's dense grid, each is an
+``InputError`` with a message that says how to fix it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import posixpath
+import re
+import zipfile
+import zlib
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+from python_calamine import CalamineError, CalamineWorkbook, PasswordError
+
+from importer.errors import InputError
+from importer.numformat import NumberFormat, cell_text, compile_format
+from importer.sources import CHUNK, OLE_MAGIC, ZIP_MAGIC
+
+__all__ = ["XlsxSource", "column_index"]
+
+# Zip-bomb guard: decided from the sizes the archive declares, before anything is unpacked.
+MAX_PART_BYTES = 1 << 30
+MAX_RATIO = 200
+RATIO_FLOOR_BYTES = 100 << 20
+MAX_METADATA_BYTES = 64 << 20  # workbook.xml, styles.xml and rels are parsed whole
+# calamine holds a sheet as one dense grid of 32-byte cells from the first used cell to the last,
+# and a failed allocation aborts the whole process: a stray cell in XFD1048576 would ask for
+# 512 GiB. 50 million cells is 1.6 GB, twice a 1,000,000-row by 25-column customer list.
+MAX_CELLS = 50_000_000
+
+_ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+# What reading a damaged zip member can raise: bad headers, bad CRC, a corrupt deflate stream.
+# NotImplementedError and RuntimeError: unknown compression or zip version, encrypted member.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+    OSError,
+    EOFError,
+)
+
+
+def column_index(letters: str) -> int:
+    """A -> 0, Z -> 25, AA -> 26: the inverse of the letters Excel shows above a column."""
+    index = 0
+    for char in letters:
+        index = index * 26 + ord(char) - 64
+    return index - 1
+
+
+@dataclass(frozen=True, slots=True)
+class _SheetEntry:
+    name: str
+    visible: bool
+    worksheet: bool
+    member: str | None  # the sheet's XML inside the zip
+
+
+class XlsxSource:
+    kind = "xlsx"
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    def __init__(self, file: Path, shown: str, head: bytes, sheet: str | None) -> None:
+        self.notes: list[str] = []
+        self._shown = shown
+        _check_container(file, shown, head)
+        try:
+            self._zip = zipfile.ZipFile(file)
+        except (*_ZIP_ERRORS, ValueError) as exc:
+            raise InputError(
+                shown, f"the workbook is damaged ({exc}); open it in Excel and save it again"
+            ) from None
+        self._book: CalamineWorkbook | None = None
+        try:
+            _check_sizes(self._zip, shown)
+            entries = _read_sheet_entries(self._zip, shown)
+            self._formats = _read_cell_formats(self._zip)
+            self._book = _open_book(file, shown)
+            self.sheet, self._calamine_sheet, member = self._choose(entries, sheet)
+        except BaseException:
+            self.close()
+            raise
+        self.what = f"sheet {self.sheet!r}"
+        start = self._calamine_sheet.start
+        self.column_offset = start[1] if start else 0
+        self._member = member if member in self._zip.NameToInfo else None
+
+    def iter_raw(self) -> Generator[tuple[int, list[str]], None, None]:
+        text = cell_text
+        offset = self.column_offset
+        styled = self._styled_cells()
+        try:
+            pending = next(styled, None)
+            # calamine yields rows from the sheet's first row, cells from its first used column.
+            rows = enumerate(self._calamine_sheet.iter_rows(), 1)
+            for number, raw in rows if pending is not None else ():
+                cells = [v if type(v) is str else text(v) for v in raw]
+                while pending is not None and pending[0] <= number:
+                    row, column, number_format = pending
+                    j = column - offset
+                    if row == number and 0 <= j < len(raw) and type(raw[j]) in (float, int):
+                        cells[j] = number_format(raw[j])
+                    pending = next(styled, None)
+                yield number, cells
+                if pending is None:
+                    break
+            for number, raw in rows:  # no formatted cells (left): the fast loop
+                yield number, [v if type(v) is str else text(v) for v in raw]
+        except (CalamineError, *_ZIP_ERRORS) as exc:
+            raise InputError(
+                self._shown, f"the workbook is damaged ({exc}); open it in Excel and save it again"
+            ) from None
+        finally:
+            styled.close()
+
+    def close(self) -> None:
+        if self._book is not None:
+            with contextlib.suppress(CalamineError):
+                self._book.close()
+            self._book = None
+        self._zip.close()
+
+    def _choose(self, entries: list[_SheetEntry], wanted: str | None) -> tuple[str, Any, str | None]:
+        assert self._book is not None
+        if wanted is not None:
+            match = [e for e in entries if e.name == wanted] or [
+                e for e in entries if e.name.strip().casefold() == wanted.strip().casefold()
+            ]
+            if len(match) != 1:
+                names = ", ".join(repr(e.name) for e in entries)
+                raise InputError(self._shown, f"no sheet named {wanted!r}; the workbook has {names}")
+            entry = match[0]
+            if not entry.worksheet:
+                raise InputError(
+                    self._shown,
+                    f"sheet {entry.name!r} is a chart, not a table of rows; choose another sheet",
+                )
+            return entry.name, self._load(entry), entry.member
+        hidden: list[str] = []
+        for position, entry in enumerate(entries):
+            if not entry.worksheet:
+                continue
+            if not entry.visible:
+                hidden.append(entry.name)
+                continue
+            sheet = self._load(entry)
+            if _has_data(sheet):
+                if position:
+                    self.notes.append(
+                        f"read sheet {entry.name!r}: the sheets before it are hidden, empty or charts"
+                    )
+                return entry.name, sheet, entry.member
+        extra = f" (hidden sheets: {', '.join(map(repr, hidden))}; name one to read it)"
+        raise InputError(
+            self._shown,
+            f"no visible sheet has any data; put the customers on the first sheet{extra if hidden else ''}",
+        )
+
+    def _load(self, entry: _SheetEntry) -> Any:
+        assert self._book is not None
+        name = entry.name
+        if entry.member in self._zip.NameToInfo:
+            _check_extent(self._zip, entry.member, name, self._shown)
+        try:
+            return self._book.get_sheet_by_name(name)
+        except CalamineError as exc:
+            raise InputError(
+                self._shown,
+                f"sheet {name!r} cannot be read ({exc}); open the workbook in Excel and save it again",
+            ) from None
+
+    def _styled_cells(self) -> Iterator[tuple[int, int, NumberFormat]]:
+        if not self._formats or self._member is None:
+            return (cell for cell in ())
+        return _scan_styled_cells(self._zip, self._member, self._formats)
+
+
+def _check_container(file: Path, shown: str, head: bytes) -> None:
+    if head.startswith(OLE_MAGIC):
+        if _contains(file, _ENCRYPTED_STREAM):
+            raise InputError(
+                shown,
+                "the workbook is password-protected; remove the password in Excel and save again",
+            )
+        raise InputError(
+            shown,
+            "this is an old Excel 97-2003 (.xls) workbook with an .xlsx name; "
+            "open it in Excel and save as .xlsx",
+        )
+    if not head.startswith(ZIP_MAGIC):
+        if _looks_like_text(file):
+            raise InputError(
+                shown,
+                "this is a text file, not an Excel workbook; rename it to .csv or save it as .xlsx",
+            )
+        raise InputError(
+            shown,
+            "not a valid .xlsx workbook (it is not a zip archive); open it in Excel and save as .xlsx",
+        )
+
+
+def _contains(file: Path, needle: bytes) -> bool:
+    tail = b""
+    with open(file, "rb") as stream:
+        while chunk := stream.read(CHUNK):
+            if needle in tail + chunk:
+                return True
+            tail = chunk[-len(needle) :]
+    return False
+
+
+def _looks_like_text(file: Path) -> bool:
+    with open(file, "rb") as stream:
+        sample = stream.read(4096)
+    try:
+        decoded = sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        decoded = sample[: exc.start].decode("utf-8") if exc.start > len(sample) - 4 else ""
+    return bool(decoded) and all(c.isprintable() or c in "\t\r\n" for c in decoded)
+
+
+def _check_sizes(archive: zipfile.ZipFile, shown: str) -> None:
+    """Refuse zip bombs from the sizes the archive declares, before unpacking anything."""
+    for member in archive.infolist():
+        size = member.file_size
+        too_big = size > MAX_PART_BYTES
+        absurd = size > RATIO_FLOOR_BYTES and size > MAX_RATIO * max(member.compress_size, 1)
+        if too_big or absurd:
+            raise InputError(
+                shown,
+                f"the workbook part {member.filename!r} would unpack to "
+                f"{size / 2**20:,.0f} MiB, which is unsafe; save the sheet as CSV "
+                "or split the workbook",
+            )
+
+
+def _check_extent(archive: zipfile.ZipFile, member: str, sheet: str, shown: str) -> None:
+    """Refuse a sheet whose used area is too big for calamine's dense grid (see MAX_CELLS).
+
+    The <dimension ref="A1:J500"/> a writer puts at the top cannot be trusted: a crafted or
+    buggy file that understates it would make calamine abort the whole process. So every row
+    number and every cell reference of two or more letters is scanned, at C speed: about a
+    tenth of the time calamine then takes to read the sheet. The area is counted from A1,
+    which can only overstate it."""
+    last_row, widest = 0, b"A"
+    try:
+        with archive.open(member) as stream:
+            carry = b""
+            while chunk := stream.read(CHUNK):
+                data = carry + chunk
+                carry = data[-16:]  # a reference cut in two is seen whole in the next round
+                if rows := _ROW_NUMBER.findall(data):
+                    last_row = max(last_row, *map(int, rows))
+                last_row = max(last_row, data.count(b"<row"))  # rows written without r=
+                if wide := _WIDE_COLUMN.findall(data):
+                    widest = max(widest, *wide, key=_letters_order)
+    except _ZIP_ERRORS as exc:
+        raise InputError(
+            shown, f"the workbook is damaged ({exc}); open it in Excel and save it again"
+        ) from None
+    columns = column_index(widest.decode()) + 1
+    if last_row * columns > MAX_CELLS:
+        raise InputError(
+            shown,
+            f"sheet {sheet!r} uses cells up to {widest.decode()}{last_row} "
+            f"({last_row:,} rows by {columns:,} columns), too many to read; in Excel press "
+            "Ctrl+End to find that cell, delete the empty rows and columns up to it, and save again",
+        )
+
+
+def _letters_order(letters: bytes) -> tuple[int, bytes]:
+    return len(letters), letters  # B < Z < AA
+
+
+def _read_part(archive: zipfile.ZipFile, name: str, shown: str) -> ElementTree.Element | None:
+    info = archive.NameToInfo.get(name)
+    if info is None:
+        return None
+    if info.file_size > MAX_METADATA_BYTES:
+        raise InputError(
+            shown,
+            f"the workbook part {name!r} is unreasonably large; open the workbook in Excel and save it again",
+        )
+    try:
+        data = archive.read(name)
+        if b"<!DOCTYPE" in data[:4096]:
+            raise ElementTree.ParseError("document type declarations are not allowed")
+        return ElementTree.fromstring(data)
+    except (ElementTree.ParseError, *_ZIP_ERRORS) as exc:
+        raise InputError(
+            shown, f"the workbook is damaged ({name}: {exc}); open it in Excel and save it again"
+        ) from None
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _read_sheet_entries(archive: zipfile.ZipFile, shown: str) -> list[_SheetEntry]:
+    """Sheet names, visibility and XML parts, from xl/workbook.xml and its relationships."""
+    workbook = _read_part(archive, "xl/workbook.xml", shown)
+    if workbook is None:
+        raise InputError(
+            shown,
+            "this zip file is not an Excel workbook (no xl/workbook.xml); open it in Excel and save as .xlsx",
+        )
+    targets: dict[str, tuple[str, str]] = {}
+    rels = _read_part(archive, "xl/_rels/workbook.xml.rels", shown)
+    for rel in rels.iter() if rels is not None else ():
+        if _local(rel.tag) == "Relationship":
+            target = rel.get("Target", "")
+            member = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+            targets[rel.get("Id", "")] = (posixpath.normpath(member), rel.get("Type", ""))
+    entries = []
+    for node in workbook.iter():
+        if _local(node.tag) != "sheet":
+            continue
+        rel_id = next((v for k, v in node.attrib.items() if _local(k) == "id"), "")
+        member, rel_type = targets.get(rel_id, (None, ""))
+        entries.append(
+            _SheetEntry(
+                name=node.get("name", ""),
+                visible=node.get("state", "visible") == "visible",
+                worksheet=not rel_type or rel_type.endswith("/worksheet"),
+                member=member,
+            )
+        )
+    return entries
+
+
+def _read_cell_formats(archive: zipfile.ZipFile) -> dict[int, NumberFormat]:
+    """Style index -> number format, for the styles whose format changes the text of a number
+    (00000, 0.00, #,##0, ...). Dates are left out: calamine already returns them as dates."""
+    try:
+        styles = _read_part(archive, "xl/styles.xml", "")
+    except InputError:
+        return {}  # unreadable styles cost the formats, not the data
+    if styles is None:
+        return {}
+    custom: dict[int, str] = {}
+    cell_xfs: list[int] = []
+    for node in styles:  # top level only: conditional formats (dxfs) have numFmts of their own
+        tag = _local(node.tag)
+        if tag == "numFmts":
+            for number_format in node:
+                with contextlib.suppress(ValueError):
+                    code = number_format.get("formatCode", "")
+                    custom[int(number_format.get("numFmtId", ""))] = code
+        elif tag == "cellXfs":
+            for xf in node:
+                try:
+                    cell_xfs.append(int(xf.get("numFmtId", "0")))
+                except ValueError:
+                    cell_xfs.append(0)
+    formats: dict[int, NumberFormat] = {}
+    compiled: dict[int, NumberFormat | None] = {}
+    for index, format_id in enumerate(cell_xfs):
+        if format_id not in compiled:
+            compiled[format_id] = compile_format(custom.get(format_id), format_id)
+        number_format = compiled[format_id]
+        if number_format is not None:
+            formats[index] = number_format
+    return formats
+
+
+def _open_book(file: Path, shown: str) -> CalamineWorkbook:
+    try:
+        return CalamineWorkbook.from_path(str(file))
+    except PasswordError:
+        raise InputError(
+            shown, "the workbook is password-protected; remove the password in Excel and save again"
+        ) from None
+    except (CalamineError, OSError, ValueError) as exc:
+        raise InputError(
+            shown, f"the workbook cannot be read ({exc}); open it in Excel and save it again"
+        ) from None
+
+
+def _has_data(sheet: Any) -> bool:
+    if not sheet.height:
+        return False
+    return any((v.strip() if type(v) is str else v is not None) for row in sheet.iter_rows() for v in row)
+
+
+_ROW_OR_CELL = re.compile(rb"<(row|c)\b([^>]*)>")
+_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+_ROW_REF = re.compile(rb'\br="([0-9]+)"')
+_STYLE = re.compile(rb'\ss="([0-9]+)"')
+_CELL_OPENINGS = (b"<c ", b"<c\t", b"<c\r", b"<c\n")
+_FIRST_REF = re.compile(rb'<c\s+r="([A-Z]+)([0-9]+)"')
+# Any attribute ending in r="..." is matched (a literal start is searched at C speed); the
+# rare false hit can only overstate the area.
+_ROW_NUMBER = re.compile(rb'r="([0-9]+)"')
+_WIDE_COLUMN = re.compile(rb'r="([A-Z]{2,3})[0-9]')
+
+
+def _scan_styled_cells(
+    archive: zipfile.ZipFile, member: str, formats: dict[int, NumberFormat]
+) -> Iterator[tuple[int, int, NumberFormat]]:
+    """(row number, column index, format) of each cell carrying one of ``formats``, in sheet
+    order, read from the worksheet XML in chunks: calamine gives values but not formats."""
+    styles = b"|".join(str(i).encode() for i in sorted(formats))
+    # A pattern that starts with a literal is searched for at C speed, ten times faster than
+    # matching every cell tag; the few hits are then checked to sit in a <c ...> tag.
+    wanted = re.compile(rb's="(' + styles + rb')"')
+    columns: dict[bytes, int] = {}
+    for data, matches in _stream_matches(archive, member, wanted):
+        for match in matches:
+            start = match.start()
+            tag = data.rfind(b"<", 0, start)
+            if data[tag : tag + 3] not in _CELL_OPENINGS:
+                continue  # s="..." of a <row>, not of a cell
+            ref = _FIRST_REF.match(data, tag) or _REF.search(data, tag, data.find(b">", start))
+            if ref is None:
+                # A writer that leaves out cell references: count rows and cells instead.
+                yield from _scan_by_position(archive, member, formats)
+                return
+            letters = ref[1]
+            column = columns.get(letters)
+            if column is None:
+                column = columns[letters] = column_index(letters.decode())
+            yield int(ref[2]), column, formats[int(match[1])]
+
+
+def _scan_by_position(
+    archive: zipfile.ZipFile, member: str, formats: dict[int, NumberFormat]
+) -> Iterator[tuple[int, int, NumberFormat]]:
+    row, column = 0, -1
+    for _, matches in _stream_matches(archive, member, _ROW_OR_CELL):
+        for match in matches:
+            if match[1] == b"row":
+                ref = _ROW_REF.search(match[2])
+                row, column = (int(ref[1]) if ref else row + 1), -1
+                continue
+            cell_ref = _REF.search(match[2])
+            column = column_index(cell_ref[1].decode()) if cell_ref else column + 1
+            style = _STYLE.search(match[2])
+            if style and int(style[1]) in formats:
+                yield row, column, formats[int(style[1])]
+
+
+def _stream_matches(
+    archive: zipfile.ZipFile, member: str, pattern: re.Pattern[bytes]
+) -> Iterator[tuple[bytes, list[re.Match[bytes]]]]:
+    """(chunk, matches of ``pattern`` in it); a tag is never split between two chunks."""
+    with archive.open(member) as stream:
+        carry = b""
+        while chunk := stream.read(CHUNK):
+            data = carry + chunk
+            cut = data.rfind(b"<")
+            if cut < 0:
+                carry = b""
+            else:
+                carry, data = data[cut:], data[:cut]
+            yield data, list(pattern.finditer(data))
+        yield carry, list(pattern.finditer(carry))
