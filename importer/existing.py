@@ -10,11 +10,13 @@ sent again.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
-from .graph import GraphClient
+from .errors import ServiceRefused
+from .graph import GraphClient, GraphError, TransportError
+from .retrying import retry_policy
+from .session import READ_ATTEMPTS, READ_BACKOFF, refusal_message
 from .submitter import Job
 
 log = logging.getLogger("importer.existing")
@@ -55,8 +57,8 @@ def _project(value: Any, like: Any) -> Any:
         if not isinstance(value, list):
             return None
         keys = sorted({k for item in like if isinstance(item, dict) for k in item})
-        items = [{k: (v.get(k) or "") for k in keys} for v in value if isinstance(v, dict)]
-        return sorted(json.dumps(i, sort_keys=True) for i in items)
+        # Order-free: the service may hand the items back in another order.
+        return sorted(tuple(str(v.get(k) or "") for k in keys) for v in value if isinstance(v, dict))
     return value or ""
 
 
@@ -97,10 +99,18 @@ class ExistingIndex:
 
     @classmethod
     async def load(cls, client: GraphClient, business_id: str) -> ExistingIndex:
-        index = cls()
-        async for customer in client.list_customers(business_id):
-            index.add(_slim(customer))
-        return index
+        """Every page; a page that fails after its retries starts the listing over."""
+
+        async def read() -> ExistingIndex:
+            index = cls()
+            async for customer in client.list_customers(business_id):
+                index.add(_slim(customer))
+            return index
+
+        try:
+            return await retry_policy(max_attempts=READ_ATTEMPTS, max_backoff=READ_BACKOFF)(read)
+        except (GraphError, TransportError) as exc:
+            raise ServiceRefused(refusal_message(exc, business_id, client.root)) from None
 
 
 def _slim(customer: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+from yarl import URL
 
 from .auth import TokenSource
 from .errors import AuthError
@@ -74,7 +75,7 @@ class TransportError(Exception):
         self.maybe_received = maybe_received
         super().__init__(message)
 
-    retryable = True
+    retryable = True  # False for a refused certificate (set on the instance)
     status = None
     code = ""
     request_id = ""
@@ -122,7 +123,9 @@ def error_parts(body: Any) -> tuple[str, str, str]:
 
 def segment(value: str) -> str:
     """One path segment: every '/', '?', '#', '%' and '..' stays inside it."""
-    return quote(value, safe="")
+    quoted = quote(value, safe="")
+    # "." and ".." alone would mean "here" and "up one"; encoded, they stay a name.
+    return quoted.replace(".", "%2E") if not quoted.strip(".") else quoted
 
 
 class GraphClient:
@@ -184,11 +187,24 @@ class GraphClient:
             headers["Content-Type"] = "application/json"
             data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         try:
+            # A "%2E%2E" segment (an id of "..") must go as built: yarl would decode it and drop
+            # it with the segment before it, and the request would go elsewhere.
+            target: str | URL = URL(url, encoded=True) if "%2E" in url else url
             async with self.session.request(
-                method, url, data=data, headers=headers, timeout=self.timeout
+                method, target, data=data, headers=headers, timeout=self.timeout
             ) as resp:
                 raw = await resp.read()
                 return self._answer(resp.status, resp.headers, raw, crid)
+        except aiohttp.ClientConnectorCertificateError as exc:
+            # Not a passing fault: retrying cannot make the certificate trusted.
+            error = TransportError(
+                f"the certificate of {exc.host} is not trusted ({exc.certificate_error}); "
+                "if a proxy inspects TLS, set graph.ca_bundle to its CA file",
+                client_request_id=crid,
+                maybe_received=False,
+            )
+            error.retryable = False
+            raise error from None
         except (aiohttp.ClientConnectorError, aiohttp.ClientSSLError) as exc:
             # The connection never opened: nothing reached the service.
             raise TransportError(

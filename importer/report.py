@@ -6,7 +6,7 @@ small reorder buffer and writes each row as soon as every row before it is writt
 results.csv is in input order and is flushed while the run goes: a crash keeps everything that
 was already done. The caller bounds the buffer by not starting rows too far ahead.
 
-CSV cells that start with ``=``, ``+``, ``-``, ``@`` (or tab/CR) are prefixed with ``'`` so a
+CSV cells that start with ``=``, ``+``, ``-``, ``@`` (or tab, CR, LF) are prefixed with ``'`` so a
 spreadsheet program shows them as text instead of running them as formulas; the loader undoes
 that when a failures file is imported again.
 """
@@ -43,7 +43,8 @@ RESULT_COLUMNS = (
     "source_row",
 )
 FAILED_STATUSES = frozenset({Status.FAILED, Status.INVALID, Status.NOT_SENT})
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# LF too: the loader reads a CR (one of OWASP's list) as LF, so a CR-led cell arrives as one.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def neutralise(value: str) -> str:

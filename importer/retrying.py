@@ -33,7 +33,7 @@ def is_retryable(exc: BaseException) -> bool:
         return False
     if isinstance(exc, GraphError):
         return exc.retryable
-    return isinstance(exc, TransportError)
+    return isinstance(exc, TransportError) and exc.retryable
 
 
 class wait_retry_after:

@@ -14,7 +14,7 @@ from . import __version__
 from .clouds import CLOUDS
 from .config import Config
 from .errors import ConfigError, ServiceRefused
-from .graph import GraphClient, GraphError, TransportError
+from .graph import GraphClient, GraphError, GraphResponse, TransportError
 from .retrying import retry_policy
 
 PERMISSION = "BookingsAppointment.ReadWrite.All"
@@ -90,7 +90,7 @@ async def preflight(client: GraphClient, business_id: str) -> dict[str, Any]:
     """Read the business before sending anything, so a wrong config fails in seconds."""
     try:
         policy = retry_policy(max_attempts=READ_ATTEMPTS, max_backoff=READ_BACKOFF)
-        resp = await policy(client.get_business, business_id)
+        resp: GraphResponse = await policy(client.get_business, business_id)
     except (GraphError, TransportError) as exc:
         raise ServiceRefused(refusal_message(exc, business_id, client.root)) from None
     return resp.body if isinstance(resp.body, dict) else {}

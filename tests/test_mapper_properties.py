@@ -168,3 +168,27 @@ def test_national_example_numbers_take_the_fast_path(region: str) -> None:
     national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
     expected = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
     assert _fast_e164(national, region) == expected
+
+
+@FAST
+@given(values=st.lists(cells, max_size=len(HEADERS)), version=st.sampled_from(["v1.0", "beta"]))
+def test_every_valid_body_is_accepted_by_the_service_schema(values: list[str], version: str) -> None:
+    from importer.emulator.schema import validate_customer
+
+    result = map_row(Row(2, tuple(values)), MAPPING, MapOptions())
+    assume(result.customer is not None)
+    assert result.customer is not None
+    validate_customer(version, to_body(result.customer, version), creating=True)
+
+
+@FAST
+@given(values=st.lists(cells, max_size=len(HEADERS)),
+       pad=st.sampled_from([" ", "\t", "\u00a0", "  \u2003"]))
+def test_space_around_cells_changes_nothing(values: list[str], pad: str) -> None:
+    def outcome(cells: list[str]) -> object:
+        result = map_row(Row(2, tuple(cells)), MAPPING, MapOptions())
+        if result.customer is None:
+            return sorted(p.column or "" for p in result.problems)
+        return to_body(result.customer, "beta")
+
+    assert outcome([pad + v + pad for v in values]) == outcome(values)
