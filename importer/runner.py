@@ -174,7 +174,11 @@ async def run_import(
     async with contextlib.AsyncExitStack() as stack:
         stack.enter_context(loaded)
         info = loaded.info
-        mapping = build_mapping(info.headers, config.columns, auto_detect=config.mapping.auto_detect)
+        try:
+            mapping = build_mapping(info.headers, config.columns,
+                                    auto_detect=config.mapping.auto_detect)
+        except ConfigError as exc:
+            raise ConfigError(f"{info.path}: {exc}") from None
         for note in mapping.notes:
             log.warning("%s: %s", info.path, note)
         large = Path(info.path).stat().st_size >= PARALLEL_FROM_BYTES
