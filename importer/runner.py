@@ -33,9 +33,8 @@ from .existing import customer_key
 from .graph import GraphClient
 from .journal import fingerprint
 from .loader import open_input, sha256_file
-from .mapper import ColumnMapping, MapOptions, build_mapping, to_body
+from .mapper import ColumnMapping, MapOptions, build_mapping, map_row, to_body
 from .models import MappedRow, Row, RowResult, Status
-from .parallel import PARALLEL_FROM_BYTES, map_rows
 from .progress import Progress
 from .report import FAILED_STATUSES, ReportWriter, default_run_dir
 from .session import graph_root, new_session, refusal_message
@@ -94,13 +93,13 @@ class _Feed:
     """The input rows, mapped and keyed, handed out once each, in order."""
 
     def __init__(self, rows: Iterator[Row], mapping: ColumnMapping, config: Config, *,
-                 fingerprints: bool = True, parallel: bool = False) -> None:
+                 fingerprints: bool = True) -> None:
         options = MapOptions(
             default_region=config.mapping.default_region,
             max_name_length=config.mapping.max_name_length,
         )
         # One iterator for the whole run: the feed is read by the pool, then drained after it.
-        self._mapped = map_rows(rows, mapping, options, parallel=parallel)
+        self._mapped = (map_row(row, mapping, options) for row in rows)
         self._rows = enumerate(self._mapped)
         self._fingerprints = fingerprints
         self._version = config.graph.version
@@ -181,9 +180,7 @@ async def run_import(
             raise ConfigError(f"{info.path}: {exc}") from None
         for note in mapping.notes:
             log.warning("%s: %s", info.path, note)
-        large = Path(info.path).stat().st_size >= PARALLEL_FROM_BYTES
-        feed = _Feed(loaded.rows(), mapping, config, fingerprints=not options.dry_run,
-                     parallel=large)
+        feed = _Feed(loaded.rows(), mapping, config, fingerprints=not options.dry_run)
         stack.callback(feed.close)
         input_sha = sha256_file(info.path)
         sender = None
