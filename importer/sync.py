@@ -54,25 +54,43 @@ class BusinessRun:
 class SeenKeys:
     """Customer keys already met in this input, and the row that had each first.
 
-    Kept in a private temporary SQLite file, not a dict: a million-row file must not grow
-    the process by a hundred megabytes just to remember which emails it has seen.
+    The first ``in_memory`` keys live in a dict (fast); past that, all of them move to a
+    private temporary SQLite file: a million-row file must not grow the process by a hundred
+    megabytes just to remember which emails it has seen.
     """
 
-    def __init__(self) -> None:
-        self.db = sqlite3.connect("")  # "" = a temporary on-disk database, removed on close
-        self.db.execute("PRAGMA cache_size = -8000")
-        self.db.execute("CREATE TABLE seen (key TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID")
+    def __init__(self, in_memory: int = 100_000) -> None:
+        self.limit = in_memory
+        self.keys: dict[str, int] | None = {}
+        self.db: sqlite3.Connection | None = None
 
     def first(self, key: str, row: int) -> int | None:
         """None when ``key`` is new (and remembers ``row`` for it), else the row that had it."""
+        if self.keys is not None:
+            earlier = self.keys.setdefault(key, row)
+            if earlier != row:
+                return earlier
+            if len(self.keys) > self.limit:
+                self._spill()
+            return None
+        assert self.db is not None
         cur = self.db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?)", (key, row))
         if cur.rowcount:
             return None
         found = self.db.execute("SELECT row FROM seen WHERE key = ?", (key,)).fetchone()
         return int(found[0])
 
+    def _spill(self) -> None:
+        self.db = sqlite3.connect("")  # "" = a temporary on-disk database, removed on close
+        self.db.execute("PRAGMA cache_size = -8000")
+        self.db.execute("CREATE TABLE seen (key TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID")
+        assert self.keys is not None
+        self.db.executemany("INSERT INTO seen VALUES (?, ?)", self.keys.items())
+        self.keys = None
+
     def close(self) -> None:
-        self.db.close()
+        if self.db is not None:
+            self.db.close()
 
 
 class Sync:

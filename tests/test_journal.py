@@ -73,3 +73,17 @@ def test_lock_is_exclusive_and_freed_when_the_holder_dies(tmp_path: Path) -> Non
     subprocess.run([sys.executable, "-c", code], check=True, timeout=30)
     with RunLock(tmp_path, "biz@x.com"):
         pass  # taken over at once
+
+
+def test_seen_keys_find_repeats_before_and_after_moving_to_disk() -> None:
+    from importer.sync import SeenKeys
+
+    seen = SeenKeys(in_memory=3)
+    assert [seen.first(k, n) for n, k in enumerate(["a", "b", "a", "c"], start=2)] == [
+        None, None, 2, None]
+    assert seen.keys is not None
+    assert seen.first("d", 6) is None  # the fourth key: all move to SQLite
+    assert seen.keys is None
+    assert [seen.first(k, n) for n, k in enumerate(["b", "e", "d", "e"], start=7)] == [
+        3, None, 6, 8]
+    seen.close()
