@@ -7,6 +7,7 @@ decoded path, so a percent-encoded "/" stays inside its segment.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
@@ -45,6 +46,7 @@ async def handle_graph(request: web.Request) -> web.StreamResponse:
     exchange = Exchange(
         base_url=f"{request.scheme}://{request.host}",
         client_request_id=request.headers.get("client-request-id") or str(uuid.uuid4()),
+        arrived=asyncio.get_running_loop().time(),
     )
     raw_path, _, query = request.raw_path.partition("?")
     route = parse_route(raw_path, request.method, emu.settings.versions)

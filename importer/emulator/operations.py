@@ -83,11 +83,11 @@ async def perform(emu: Emulator, op: Operation, fault: FaultRule | None) -> Outc
             {"Retry-After": f"{emu.settings.retry_after:g}"},
         )
     try:
-        # ``latency`` is the service's whole time for the request, its own work included:
-        # act first, then wait out what is left, so the emulator's CPU time does not lower
-        # the ceiling every client is measured against.
+        # ``latency`` is the service's whole time for the request, its own work included
+        # (from the moment the handler got it): act first, then wait out what is left, so
+        # the emulator's CPU time does not lower the ceiling every client is measured against.
         loop = asyncio.get_running_loop()
-        began = loop.time()
+        began = op.exchange.arrived or loop.time()
         outcome = await _handle(emu, op, business, body)
         await asyncio.sleep(max(0.0, _delay(emu, fault) - (loop.time() - began)))
     finally:

@@ -38,6 +38,7 @@ class Exchange:
     base_url: str  # "http://127.0.0.1:PORT", from the request's Host header
     client_request_id: str
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    arrived: float = 0.0  # loop time when the handler got the request; 0.0 = unknown
 
     def item(self, client_request_id: str | None = None) -> Exchange:
         """The exchange of one $batch item: its own request-id; its own client id, if it sent
