@@ -20,9 +20,11 @@ from typing import Any
 
 from .config import Config
 from .errors import EXIT_OK, EXIT_ROWS_FAILED
+from .existing import customer_key
 from .loader import open_input
 from .mapper import MapOptions, build_mapping, describe_problem, map_row, to_body
 from .models import Problem
+from .sync import SeenKeys
 
 MAX_PROBLEMS = 10
 MAX_SAMPLES = 3
@@ -69,6 +71,9 @@ class Preview:
     problem_total: int = 0  # of every row
     problems_by_column: dict[str, int] = field(default_factory=dict)  # rows refused per column
     samples: tuple[Sample, ...] = ()  # the first MAX_SAMPLES valid rows
+    # Valid rows that repeat an earlier row's email: a run reports them `duplicate`, unsent.
+    duplicates: int = 0
+    first_duplicates: tuple[tuple[int, int], ...] = ()  # (row, the row it repeats), a few
 
     @property
     def rows(self) -> int:
@@ -98,12 +103,21 @@ def build_preview(config: Config, path: str | Path, sheet: str | None = None) ->
         problems: list[ShownProblem] = []
         by_column: Counter[str] = Counter()
         samples: list[Sample] = []
+        seen = SeenKeys()
+        duplicates = 0
+        first_duplicates: list[tuple[int, int]] = []
         for row in loaded.rows():
             mapped = map_row(row, mapping, options)
             if mapped.ok and mapped.customer is not None:
                 valid += 1
+                body = to_body(mapped.customer, version)
                 if len(samples) < MAX_SAMPLES:
-                    samples.append(Sample(row.number, to_body(mapped.customer, version)))
+                    samples.append(Sample(row.number, body))
+                key = customer_key(body, match_name_phone=config.import_.match_name_phone)
+                if key and (earlier := seen.first(key, row.number)) is not None:
+                    duplicates += 1
+                    if len(first_duplicates) < MAX_PROBLEMS:
+                        first_duplicates.append((row.number, earlier))
                 continue
             invalid += 1
             # A row counts once per column, however many problems that column has.
@@ -112,6 +126,7 @@ def build_preview(config: Config, path: str | Path, sheet: str | None = None) ->
             for p in mapped.problems:
                 if len(problems) < MAX_PROBLEMS:
                     problems.append(ShownProblem(row.number, p.column, p.message, p.value))
+        seen.close()
         notes = (*mapping.notes, *loaded.warnings)
     return Preview(
         path=info.path,
@@ -130,6 +145,8 @@ def build_preview(config: Config, path: str | Path, sheet: str | None = None) ->
         problem_total=problem_total,
         problems_by_column=dict(by_column.most_common()),
         samples=tuple(samples),
+        duplicates=duplicates,
+        first_duplicates=tuple(first_duplicates),
     )
 
 
@@ -156,6 +173,10 @@ def render_text(preview: Preview) -> str:
         lines.append(f"  (from an earlier run, not imported: {', '.join(p.report_columns)})")
     lines += [f"  note: {note}" for note in p.notes]
     lines += ["", f"Rows:     {p.rows:,}: {p.valid:,} valid, {p.invalid:,} invalid"]
+    if p.duplicates:
+        which = ", ".join(f"row {r} repeats row {e}" for r, e in p.first_duplicates)
+        lines.append(f"          {p.duplicates:,} of the valid rows repeat an earlier row's email "
+                     f"and will be reported as duplicates, not sent ({which})")
     if p.problems:
         shown = len(p.problems)
         more = f" (the first {shown} of {p.problem_total:,})" if p.problem_total > shown else ""

@@ -163,3 +163,15 @@ def test_subprocess_json_preview_and_documented_options() -> None:
     for option in ("preview", "init", "--format", "--output", "--force", "--inbox", "--settle",
                    "--log-format", "--keep-runs", "failures.xlsx"):
         assert option in readme, f"{option} is not documented in the README"
+
+
+def test_preview_names_the_rows_a_run_will_report_as_duplicates() -> None:
+    from importer.config import Config
+    from importer.preview import build_preview, render_text, to_dict
+
+    root = Path(__file__).resolve().parent.parent
+    preview = build_preview(Config(), root / "samples" / "customers.xlsx")
+    assert (preview.valid, preview.invalid, preview.duplicates) == (8, 2, 1)
+    assert preview.first_duplicates == ((11, 5),)
+    assert "row 11 repeats row 5" in render_text(preview)
+    assert to_dict(preview)["duplicates"] == 1
