@@ -152,9 +152,13 @@ def not_sent(mapped: MappedRow, reason: str, business_id: str = "") -> RowResult
     return RowResult.of(mapped, Status.NOT_SENT, message=reason, business_id=business_id)
 
 
+_SAME = {"email": "same email", "namephone": "same name and phone", "body": "same values"}
+
+
 def duplicate_result(p: _Planned) -> RowResult:
+    same = _SAME.get(p.key.partition(":")[0], "same customer")
     return RowResult.of(p.mapped, Status.DUPLICATE, business_id=p.business_id,
-                        message=f"repeats row {p.repeats} (same email)")
+                        message=f"repeats row {p.repeats} ({same})")
 
 
 async def run_import(
