@@ -91,11 +91,20 @@ def results(out: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def test_sigkill_at_random_points_then_resume(emulator_url: str, tmp_path: Path) -> None:
-    rows = 3000
+@pytest.mark.parametrize(
+    ("rows", "kills"),
+    [
+        pytest.param(3000, 3, id="3000-rows-3-kills"),
+        # The soak version: `pytest -m slow tests/test_resume.py` (a few minutes).
+        pytest.param(20000, 12, id="soak-20000-rows-12-kills", marks=pytest.mark.slow),
+    ],
+)
+def test_sigkill_at_random_points_then_resume(
+    emulator_url: str, tmp_path: Path, rows: int, kills: int
+) -> None:
     cfg, src = setup(tmp_path, emulator_url, rows)
     rng = random.Random(int(os.environ.get("KILL_SEED", "20261125")))
-    points = sorted(rng.sample(range(150, rows - 300), 3))
+    points = sorted(rng.sample(range(150, rows - 300), kills))
     for n, point in enumerate(points):
         proc = start_cli(cfg, src, tmp_path / f"killed{n}")
         wait_for_customers(emulator_url, proc, point)
