@@ -156,10 +156,3 @@ class Journal:
         )
         if state != "pending" and self.db.in_transaction:
             self.db.execute("COMMIT")
-
-    def count(self, state: str | None = None) -> int:
-        if state is None:
-            return int(self.db.execute("SELECT COUNT(*) FROM customers").fetchone()[0])
-        return int(
-            self.db.execute("SELECT COUNT(*) FROM customers WHERE state = ?", (state,)).fetchone()[0]
-        )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,6 @@ class BusinessRun:
     journal: Journal
     index: ExistingIndex
     reconciler: Reconciler
-    info: dict[str, Any] = field(default_factory=dict)
 
     def close(self, *, finished: bool) -> None:
         if finished:
@@ -141,8 +140,9 @@ class Sync:
             journal.begin_run(self.input_sha256, restart=self.restart)
             if journal.resumed:
                 log.info("%s: continuing the interrupted run over this file", business_id)
-            log.info("%s: %d existing customer(s)", business_id, index.count)
-            run = BusinessRun(business_id, lock, journal, index, Reconciler(self.client), info)
+            log.info("importing into %s (%s), which holds %d customer(s)",
+                     info.get("displayName") or business_id, business_id, index.count)
+            run = BusinessRun(business_id, lock, journal, index, Reconciler(self.client))
             self.runs[lane] = run
             return run
 
