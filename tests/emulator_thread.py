@@ -1,17 +1,57 @@
-"""The Graph emulator served from a background thread, for tests that run the CLI in-process.
-
-The CLI runs its own event loop (asyncio.run), so the emulator needs a loop of its own.
+"""Async servers served from a background thread, for tests that run sync code against them
+(the CLI runs its own event loop with asyncio.run; Playwright's sync API blocks).
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from importer.emulator import Emulator, EmulatorSettings, running_emulator
+
+T = TypeVar("T")
+
+
+@contextmanager
+def in_thread(
+    open_server: Callable[[], AbstractAsyncContextManager[T]], *, timeout: float = 20
+) -> Iterator[tuple[T, asyncio.AbstractEventLoop]]:
+    """Enter ``open_server()`` on a new event loop in a daemon thread; yield what it gives
+    and that loop; leave it (on its loop) when the block ends."""
+    ready = threading.Event()
+    box: dict[str, Any] = {}
+    loop = asyncio.new_event_loop()
+
+    async def serve() -> None:
+        async with open_server() as server:
+            box["server"] = server
+            box["stop"] = stop = asyncio.Event()
+            ready.set()
+            await stop.wait()
+
+    def target() -> None:
+        try:
+            loop.run_until_complete(serve())
+        except BaseException as exc:  # pragma: no cover - surfaced below
+            box["error"] = exc
+            ready.set()
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    ready.wait(timeout=timeout)
+    if "server" not in box:
+        raise RuntimeError(f"the server did not start: {box.get('error')!r}")
+    try:
+        yield box["server"], loop
+    finally:
+        loop.call_soon_threadsafe(box["stop"].set)
+        thread.join(timeout=timeout)
 
 
 @dataclass
@@ -31,34 +71,5 @@ class ThreadedEmulator:
 
 @contextmanager
 def emulator_in_thread(settings: EmulatorSettings | None = None) -> Iterator[ThreadedEmulator]:
-    ready = threading.Event()
-    box: dict[str, object] = {}
-    loop = asyncio.new_event_loop()
-
-    async def serve() -> None:
-        async with running_emulator(settings) as emu:
-            box["emu"] = emu
-            box["stop"] = stop = asyncio.Event()
-            ready.set()
-            await stop.wait()
-
-    def target() -> None:
-        try:
-            loop.run_until_complete(serve())
-        except BaseException as exc:  # pragma: no cover - surfaced below
-            box["error"] = exc
-            ready.set()
-        finally:
-            loop.close()
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    ready.wait(timeout=10)
-    if "error" in box:
-        raise RuntimeError(f"emulator did not start: {box['error']!r}")
-    emu = box["emu"]
-    try:
-        yield ThreadedEmulator(emu.url, emu.emulator, loop)  # type: ignore[attr-defined]
-    finally:
-        loop.call_soon_threadsafe(box["stop"].set)  # type: ignore[attr-defined]
-        thread.join(timeout=10)
+    with in_thread(lambda: running_emulator(settings), timeout=10) as (emu, loop):
+        yield ThreadedEmulator(emu.url, emu.emulator, loop)

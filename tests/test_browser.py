@@ -7,20 +7,18 @@ artifacts/screenshots/. Without Chromium or Playwright the test is skipped, exce
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import importlib.util
 import io
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from importer.config import parse_config
 from importer.web import ServeOptions, running_app
+from tests.emulator_thread import in_thread
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "customers.xlsx"
@@ -49,36 +47,8 @@ def served(tmp_path: Path) -> Iterator[str]:
     """The page with the sandbox emulator, served from a thread with its own event loop."""
     config = parse_config({"report": {"dir": str(tmp_path / "runs")},
                            "state": {"dir": str(tmp_path / "state")}})
-    ready = threading.Event()
-    box: dict[str, Any] = {}
-    loop = asyncio.new_event_loop()
-
-    async def serve() -> None:
-        async with running_app(config, ServeOptions(port=0, sandbox=True)) as running:
-            box["url"] = running.url
-            box["stop"] = stop = asyncio.Event()
-            ready.set()
-            await stop.wait()
-
-    def target() -> None:
-        try:
-            loop.run_until_complete(serve())
-        except BaseException as exc:  # pragma: no cover - surfaced below
-            box["error"] = exc
-            ready.set()
-        finally:
-            loop.close()
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    ready.wait(timeout=20)
-    if "url" not in box:
-        raise RuntimeError(f"the page did not start: {box.get('error')!r}")
-    try:
-        yield box["url"]
-    finally:
-        loop.call_soon_threadsafe(box["stop"].set)
-        thread.join(timeout=20)
+    with in_thread(lambda: running_app(config, ServeOptions(port=0, sandbox=True))) as (app, _):
+        yield app.url
 
 
 def test_upload_preview_import_and_download_in_a_browser(served: str, tmp_path: Path) -> None:
