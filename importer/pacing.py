@@ -46,6 +46,7 @@ class Pacer:
         self._clock = clock
         self._sleep = sleep
         self._changed = asyncio.Condition()
+        self._waiting = 0
         self.peak_in_flight = 0
         self.throttled = 0
 
@@ -70,7 +71,11 @@ class Pacer:
         while True:
             await self.wait_unpaused()
             async with self._changed:
-                await self._changed.wait_for(lambda: self._in_flight < self.limit)
+                self._waiting += 1
+                try:
+                    await self._changed.wait_for(lambda: self._in_flight < self.limit)
+                finally:
+                    self._waiting -= 1
                 # A 429 may have paused the business while this task waited for a place.
                 if self.pause_remaining() <= 0:
                     self._in_flight += 1
@@ -82,6 +87,14 @@ class Pacer:
             async with self._changed:
                 self._in_flight -= 1
                 self._changed.notify_all()
+                waiting = self._waiting
+            if waiting:
+                # Hand the place over before going on: the task that got this answer has its
+                # bookkeeping to do (journal, report), and would otherwise take the place for
+                # its own next request first, leaving it idle for that long. Yielding once
+                # lets a waiting request (already journaled, body ready) go out now.
+                for _ in range(3):
+                    await asyncio.sleep(0)
 
     def on_success(self) -> None:
         if self._limit < self.ceiling:

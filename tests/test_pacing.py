@@ -99,3 +99,32 @@ async def test_rate_limiter_zero_means_no_cap() -> None:
 def test_pacer_rejects_a_zero_ceiling() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         Pacer(0)
+
+
+async def test_a_freed_place_goes_to_the_waiting_request_before_the_releasing_task_goes_on() -> None:
+    """The task that got an answer has bookkeeping to do; a request already waiting for a place
+    must go out first (and get its bytes written), not after that bookkeeping."""
+    pacer = Pacer(1)
+    order: list[str] = []
+    holding = asyncio.Event()
+
+    async def first() -> None:
+        async with pacer.slot():
+            holding.set()
+            await asyncio.sleep(0)
+        order.append("first: bookkeeping")  # synchronous work right after the answer
+        async with pacer.slot():
+            order.append("first: next request")
+
+    async def second() -> None:
+        await holding.wait()
+        async with pacer.slot():
+            order.append("second: request")
+            # The request's body goes out from a task of its own (as aiohttp writes it): it
+            # must run before the releasing task resumes too.
+            asyncio.get_running_loop().call_soon(order.append, "second: bytes written")
+            await asyncio.sleep(0)
+
+    await asyncio.gather(first(), second())
+    assert order == ["second: request", "second: bytes written", "first: bookkeeping",
+                     "first: next request"]

@@ -89,7 +89,7 @@ async def perform(emu: Emulator, op: Operation, fault: FaultRule | None) -> Outc
         loop = asyncio.get_running_loop()
         began = op.exchange.arrived or loop.time()
         outcome = await _handle(emu, op, business, body)
-        await asyncio.sleep(max(0.0, _delay(emu, fault) - (loop.time() - began)))
+        await _hold_until(emu, began + _delay(emu, fault))
     finally:
         emu.leave(business_id)
     if kind == f.DROP_AFTER_CREATE:
@@ -113,6 +113,19 @@ def fault_answer(exchange: Exchange, rule: FaultRule) -> Outcome:
     if rule.kind == "status_500_empty":
         return graph_error(exchange, 500, "", "", retry)
     return Outcome(502, PROXY_502_PAGE, {"Content-Type": "text/html", **retry})
+
+
+async def _hold_until(emu: Emulator, deadline: float) -> None:
+    """Sleep until ``deadline`` (loop time), on average: a timer fires late (epoll waits in
+    whole milliseconds, then the loop must get round to it), so the sleep ends early by the
+    lateness measured so far, or every request would take about a millisecond too long."""
+    loop = asyncio.get_running_loop()
+    wake = deadline - emu.timer_lateness
+    if wake <= loop.time():
+        return
+    await asyncio.sleep(wake - loop.time())
+    late = loop.time() - wake
+    emu.timer_lateness += 0.05 * (min(late, 0.01) - emu.timer_lateness)
 
 
 def _delay(emu: Emulator, fault: FaultRule | None) -> float:

@@ -78,6 +78,9 @@ class Emulator:
         self.rng = self._rng("misc")  # latency jitter, $batch answer order
         self._id_rng = self._rng("ids")
         self._bug_rng = self._rng("bug")
+        # How late asyncio's timers fire here, on average (epoll counts in whole milliseconds):
+        # the latency sleep ends this much early so requests take ``latency`` on average.
+        self.timer_lateness = 0.0
 
     def _rng(self, stream: str) -> random.Random:
         # One stream per purpose: tuning latency must not change which ids or faults come out.
