@@ -8,9 +8,10 @@ keeps the fingerprint of the body last imported and a state:
     done     the service holds it (customer_id)     -> unchanged fingerprint: send nothing
     failed   the service refused it                 -> try again next time
 
-Each change is committed before the request goes out and after its answer comes back. WAL mode
-with synchronous=NORMAL survives a killed process (the case that matters); after a power loss
-the last few commits may be lost, which the start-of-run listing of existing customers covers.
+A ``sent`` mark is committed before its request goes out; the other marks ride along with the
+next commit, at most about a second later (see ``Journal.mark``). WAL mode with
+synchronous=NORMAL survives a killed process (the case that matters); after a power loss the last
+few commits may be lost, which the start-of-run listing of existing customers covers.
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at  REAL
 );
 """
+
+
+# Marks other than ``sent`` are committed in groups, at least this often.
+COMMIT_EVERY_SECONDS = 1.0
+COMMIT_EVERY_CHANGES = 1000
 
 
 def fingerprint(body: dict[str, Any]) -> str:
@@ -85,6 +91,8 @@ class Journal:
             ) from None
         self.run_id = ""
         self.resumed = False
+        self._changes = 0
+        self._opened = 0.0
 
     def close(self) -> None:
         if self.db.in_transaction:
@@ -126,6 +134,16 @@ class Journal:
         ).fetchone()
         return Entry(*row) if row else None
 
+    def queue(self, key: str, fp: str, *, row: int | None = None) -> None:
+        """Record a queued row as ``pending``, unless the key is known already."""
+        self._begin()
+        self.db.execute(
+            "INSERT INTO customers (key, fingerprint, state, row, run_id, updated_at) "
+            "VALUES (?, ?, 'pending', ?, ?, ?) ON CONFLICT(key) DO NOTHING",
+            (key, fp, row, self.run_id, time.time()),
+        )
+        self._maybe_commit()
+
     def mark(
         self,
         key: str,
@@ -138,12 +156,12 @@ class Journal:
     ) -> None:
         """Record the key's new state; keeps a known customer id when none is given.
 
-        A ``pending`` mark is not committed on its own: it rides along with the next commit
-        (the ``sent`` of the row, at the latest). Losing it in a crash loses nothing, since a
-        row with no entry is simply new. Every other state is committed at once.
+        Only ``sent`` is committed at once, before its request goes out: that is the mark a
+        crash must not lose. The others ride along with the next commit (at most about a
+        second later): a lost ``pending`` is a row with no entry, simply new; a lost ``done``
+        or ``failed`` leaves ``sent``, which the next run settles by looking the customer up.
         """
-        if state == "pending" and not self.db.in_transaction:
-            self.db.execute("BEGIN")
+        self._begin()
         self.db.execute(
             "INSERT INTO customers (key, fingerprint, state, status, customer_id, row, run_id, "
             "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -154,5 +172,22 @@ class Journal:
             "row = excluded.row, run_id = excluded.run_id, updated_at = excluded.updated_at",
             (key, fp, state, status, customer_id, row, self.run_id, time.time()),
         )
-        if state != "pending" and self.db.in_transaction:
+        if state == "sent":
+            self.commit()
+        else:
+            self._maybe_commit()
+
+    def commit(self) -> None:
+        if self.db.in_transaction:
             self.db.execute("COMMIT")
+        self._changes = 0
+
+    def _begin(self) -> None:
+        if not self.db.in_transaction:
+            self.db.execute("BEGIN")
+            self._opened = time.monotonic()
+
+    def _maybe_commit(self) -> None:
+        self._changes += 1
+        if self._changes >= COMMIT_EVERY_CHANGES or time.monotonic() - self._opened >= COMMIT_EVERY_SECONDS:
+            self.commit()

@@ -87,3 +87,46 @@ def test_seen_keys_find_repeats_before_and_after_moving_to_disk() -> None:
     assert [seen.first(k, n) for n, k in enumerate(["b", "e", "d", "e"], start=7)] == [
         3, None, 6, 8]
     seen.close()
+
+
+def test_queue_never_overwrites_a_known_key(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.sqlite3")
+    j.begin_run("sha", restart=False)
+    j.mark("email:a", "fp1", "sent", row=2)
+    j.mark("email:a", "fp1", "done", row=2, status="created", customer_id="c1")
+    j.queue("email:a", "fp2", row=9)
+    j.queue("email:b", "fp3", row=10)
+    entry, new = j.get("email:a"), j.get("email:b")
+    assert entry is not None and (entry.state, entry.fingerprint, entry.customer_id) == ("done", "fp1", "c1")
+    assert new is not None and (new.state, new.row) == ("pending", 10)
+    j.close()
+
+
+KILLED = """
+import os, sys
+from pathlib import Path
+from importer.journal import Journal
+j = Journal(Path(sys.argv[1]))
+j.begin_run("sha", restart=False)
+j.mark("email:old", "fp0", "sent", row=1)
+j.mark("email:old", "fp0", "done", row=1, status="created", customer_id="c0")
+j.queue("email:a", "fp1", row=2)
+j.mark("email:a", "fp1", "sent", row=2)
+j.mark("email:a", "fp1", "done", row=2, status="created", customer_id="c1")
+j.queue("email:b", "fp2", row=3)
+os._exit(9)  # killed: no close, no commit
+"""
+
+
+def test_a_killed_process_keeps_every_sent_mark_and_what_came_before(tmp_path: Path) -> None:
+    """``sent`` is committed before its request goes out, with every mark before it; later
+    marks may be lost, which leaves ``sent`` (looked up next run) or no entry (new)."""
+    path = tmp_path / "j.sqlite3"
+    subprocess.run([sys.executable, "-c", KILLED, str(path)], check=False,
+                   cwd=Path(__file__).resolve().parent.parent, timeout=60)
+    j = Journal(path)
+    old, a = j.get("email:old"), j.get("email:a")
+    assert old is not None and (old.state, old.customer_id) == ("done", "c0")
+    assert a is not None and a.state == "sent"
+    assert j.get("email:b") is None
+    j.close()
