@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,8 @@ log = logging.getLogger("importer")
 # (and memory) when one row waits out long retries while the others go on.
 REORDER_WINDOW = 5000
 SPARE_WORKERS = 2
+# Rows mapped ahead while the business is being read at the start of a run.
+PREFETCH_ROWS = 200
 # Graph's overall limit: 130,000 requests per 10 seconds per app, across all tenants.
 GRAPH_APP_RPS = 13_000.0
 
@@ -115,6 +118,8 @@ class _Feed:
                 ) from None
         self._match_name_phone = config.import_.match_name_phone
         self.seen = SeenKeys()
+        self._ahead: deque[_Planned] = deque()
+        self._error: BaseException | None = None
 
     def business_of(self, row: Row) -> str:
         if self._business_index is not None:
@@ -124,19 +129,56 @@ class _Feed:
         return self._default_business
 
     def __iter__(self) -> Iterator[_Planned]:
-        for seq, mapped in self._rows:
-            row = mapped.row
-            if not (mapped.ok and mapped.customer):
-                yield _Planned(seq, mapped, None)
+        # Not a ``for`` over a generator: the pool's iteration may be abandoned part way and
+        # the rest drained by a second one, so nothing here may close the shared iterators.
+        while True:
+            if self._ahead:
+                yield self._ahead.popleft()
                 continue
-            body = to_body(mapped.customer, self._version)
-            business = self.business_of(row)
-            key = customer_key(body, match_name_phone=self._match_name_phone)
-            # The fingerprint is for the journal; a dry run needs it only as a last-resort key.
-            fp = fingerprint(body) if self._fingerprints or not key else ""
-            key = key or f"body:{fp}"
-            repeats = self.seen.first(f"{business.lower()}\n{key}", row.number)
-            yield _Planned(seq, mapped, body, business, key, fp, repeats)
+            if self._error is not None:
+                error, self._error = self._error, None
+                raise error
+            planned = self._plan_next()
+            if planned is None:
+                return
+            yield planned
+
+    async def prefetch(self, until: asyncio.Future[Any], *, limit: int,
+                       seen: Callable[[str], object]) -> None:
+        """Map rows ahead while ``until`` is pending (the business being read), up to
+        ``limit``, yielding to the loop between rows: the mapper's first row warms its
+        libraries (tens of milliseconds) while the service answers instead of after. Calls
+        ``seen`` with each business the rows name. An error of the input is kept for the
+        iteration to raise where it would have."""
+        while not until.done() and len(self._ahead) < limit and self._error is None:
+            try:
+                planned = self._plan_next()
+            except Exception as exc:
+                self._error = exc
+                return
+            if planned is None:
+                return
+            self._ahead.append(planned)
+            if planned.business_id:
+                seen(planned.business_id)
+            await asyncio.sleep(0)
+
+    def _plan_next(self) -> _Planned | None:
+        item = next(self._rows, None)
+        if item is None:
+            return None
+        seq, mapped = item
+        row = mapped.row
+        if not (mapped.ok and mapped.customer):
+            return _Planned(seq, mapped, None)
+        body = to_body(mapped.customer, self._version)
+        business = self.business_of(row)
+        key = customer_key(body, match_name_phone=self._match_name_phone)
+        # The fingerprint is for the journal; a dry run needs it only as a last-resort key.
+        fp = fingerprint(body) if self._fingerprints or not key else ""
+        key = key or f"body:{fp}"
+        repeats = self.seen.first(f"{business.lower()}\n{key}", row.number)
+        return _Planned(seq, mapped, body, business, key, fp, repeats)
 
     def close(self) -> None:
         self._mapped.close()
@@ -197,9 +239,12 @@ async def run_import(
             sender = await stack.enter_async_context(
                 _Sender.open(config, tokens, input_sha, restart=options.restart, stop=stop))
             if config.graph.business_id:
-                # Lock, sign in and read the business before the file is read any further:
-                # a wrong config fails in seconds and leaves no report behind.
-                await sender.sync.business(config.graph.business_id)
+                # Lock, sign in and read the business before anything is sent or written: a
+                # wrong config fails in seconds and leaves no report behind. Meanwhile the
+                # first rows are mapped, and the businesses they name start opening too.
+                opening = sender.sync.prepare(config.graph.business_id)
+                await feed.prefetch(opening, limit=PREFETCH_ROWS, seen=sender.sync.prepare)
+                await sender.sync.ready(config.graph.business_id)
         out_dir = options.out_dir or default_run_dir(config.report.dir)
         fields: dict[str, Any] = {
             "input": {

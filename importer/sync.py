@@ -146,12 +146,18 @@ class Sync:
             self.runs[lane] = run
             return run
 
-    def prepare(self, business_id: str) -> None:
+    def prepare(self, business_id: str) -> asyncio.Future[BusinessRun]:
         """Start opening the business in the background (the producer must not wait for it:
         ten businesses would otherwise be signed in, read and listed one after another)."""
         lane = business_id.lower()
-        if lane not in self.runs and lane not in self._preparing:
-            self._preparing[lane] = asyncio.ensure_future(self.business(business_id))
+        task = self._preparing.get(lane)
+        if task is None:
+            if lane in self.runs:
+                done: asyncio.Future[BusinessRun] = asyncio.get_running_loop().create_future()
+                done.set_result(self.runs[lane])
+                return done
+            task = self._preparing[lane] = asyncio.ensure_future(self.business(business_id))
+        return task
 
     async def ready(self, business_id: str) -> BusinessRun:
         lane = business_id.lower()
@@ -181,8 +187,8 @@ class Sync:
     def queued(self, job: Job) -> None:
         """The producer queued ``job``: journal it as pending unless it is already known."""
         run = self.runs.get(job.business_id.lower())
-        if run is not None and run.journal.get(job.key) is None:
-            run.journal.mark(job.key, job.fp, "pending", row=job.mapped.row.number)
+        if run is not None:
+            run.journal.queue(job.key, job.fp, row=job.mapped.row.number)
         if self.config.import_.merge_duplicates:
             self._first_in_flight[_lane_key(job)] = asyncio.Event()
 
