@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -65,9 +64,15 @@ class Pacer:
         while (delay := self.pause_remaining()) > 0:
             await self._sleep(delay)
 
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold one of the business's in-flight places for the duration of one HTTP exchange."""
+    def slot(self) -> _Slot:
+        """Hold one of the business's in-flight places for the duration of one HTTP exchange
+        (``async with pacer.slot(): ...``)."""
+        return _Slot(self)
+
+    async def _acquire(self) -> None:
+        if not self._waiting and self._in_flight < self.limit and self.pause_remaining() <= 0:
+            self._take()  # the usual case: a place is free and nobody is queued for one
+            return
         while True:
             await self.wait_unpaused()
             async with self._changed:
@@ -78,23 +83,28 @@ class Pacer:
                     self._waiting -= 1
                 # A 429 may have paused the business while this task waited for a place.
                 if self.pause_remaining() <= 0:
-                    self._in_flight += 1
-                    self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
-                    break
-        try:
-            yield
-        finally:
-            async with self._changed:
-                self._in_flight -= 1
-                self._changed.notify_all()
-                waiting = self._waiting
-            if waiting:
-                # Hand the place over before going on: the task that got this answer has its
-                # bookkeeping to do (journal, report), and would otherwise take the place for
-                # its own next request first, leaving it idle for that long. Yielding once
-                # lets a waiting request (already journaled, body ready) go out now.
-                for _ in range(3):
-                    await asyncio.sleep(0)
+                    self._take()
+                    return
+
+    def _take(self) -> None:
+        self._in_flight += 1
+        if self._in_flight > self.peak_in_flight:
+            self.peak_in_flight = self._in_flight
+
+    async def _release(self) -> None:
+        if not self._waiting:
+            self._in_flight -= 1
+            return
+        async with self._changed:
+            self._in_flight -= 1
+            self._changed.notify_all()
+        # Hand the place over before going on: the task that got this answer has its
+        # bookkeeping to do (journal, report), and would otherwise take the place for its own
+        # next request first, leaving it idle for that long. Yielding a few times lets a
+        # waiting request (already journaled, body ready) go out now, its bytes included:
+        # aiohttp writes them from a task of its own.
+        for _ in range(3):
+            await asyncio.sleep(0)
 
     def on_success(self) -> None:
         if self._limit < self.ceiling:
@@ -106,6 +116,19 @@ class Pacer:
         self._limit = max(float(self.floor), self._limit / 2)
         if retry_after:
             self._paused_until = max(self._paused_until, self._clock() + retry_after)
+
+
+class _Slot:
+    __slots__ = ("_pacer",)
+
+    def __init__(self, pacer: Pacer) -> None:
+        self._pacer = pacer
+
+    async def __aenter__(self) -> None:
+        await self._pacer._acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._pacer._release()
 
 
 class RateLimiter:
