@@ -34,6 +34,8 @@ Reconcile = Callable[["Job"], Awaitable[str | None]]
 
 # A gateway's "I gave up waiting": the service behind it may have acted on the request.
 AMBIGUOUS_STATUSES = frozenset({502, 504})
+# The producer lets the workers run at least once per this many queued jobs.
+YIELD_EVERY = 4
 
 
 @dataclass
@@ -241,6 +243,7 @@ async def run_pool(
     failure: list[BaseException] = []
     queues: dict[str, asyncio.Queue[Job | None]] = {}
     tasks: list[asyncio.Task[None]] = []
+    fed = 0
 
     async def work(queue: asyncio.Queue[Job | None]) -> None:
         while (job := await queue.get()) is not None:
@@ -265,6 +268,12 @@ async def run_pool(
                 queue = queues[key] = asyncio.Queue(maxsize=workers * 8)
                 tasks.extend(asyncio.create_task(work(queue)) for _ in range(workers))
             await queue.put(job)
+            fed += 1
+            if fed % YIELD_EVERY == 0:
+                # put() only suspends on a full queue: without this, the producer would map
+                # rows for every lane's whole queue (hundreds of rows with ten businesses)
+                # before the first worker got to send anything.
+                await asyncio.sleep(0)
     except Exception as exc:
         failure.insert(0, exc)
         stop.set()

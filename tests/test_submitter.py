@@ -256,7 +256,7 @@ async def test_each_business_gets_its_own_workers() -> None:
     async def handle(j: Job) -> None:
         inside[j.business_id] = inside.get(j.business_id, 0) + 1
         peak[j.business_id] = max(peak.get(j.business_id, 0), inside[j.business_id])
-        for _ in range(3):
+        for _ in range(20):  # longer than the producer takes to queue a few rows
             await asyncio.sleep(0)
         inside[j.business_id] -= 1
 
