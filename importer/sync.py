@@ -18,9 +18,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .batching import BatchSender, CreateBatcher
 from .config import Config
@@ -131,8 +132,11 @@ class Sync:
             lock = RunLock(self.state_dir, business_id)
             lock.acquire()
             try:
-                info = await preflight(self.client, business_id)
-                index = await ExistingIndex.load(self.client, business_id)
+                # Both reads at once: one round trip less before the first create. When both
+                # fail (no such business, sign-in refused), the business's answer is the one
+                # reported.
+                info, index = await _both(preflight(self.client, business_id),
+                                          ExistingIndex.load(self.client, business_id))
                 journal = Journal(journal_path(self.state_dir, business_id))
             except BaseException:
                 lock.release()
@@ -328,6 +332,19 @@ class Sync:
     def _result(self, job: Job, status: Status, customer_id: str, message: str) -> RowResult:
         return RowResult.of(job.mapped, status, customer_id=customer_id, message=message,
                             business_id=job.business_id)
+
+
+A = TypeVar("A")
+B = TypeVar("B")
+
+
+async def _both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Await both concurrently; the first one's error wins, and neither is left running."""
+    a, b = await asyncio.gather(first, second, return_exceptions=True)
+    for outcome in (a, b):
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return a, b  # type: ignore[return-value]
 
 
 def _lane_key(job: Job) -> str:
