@@ -114,8 +114,11 @@ class Case:
 
 RECOVERING = {
     "429-storm-fractional-retry-after": Case(lambda: [FaultRule("status_429", first=12, retry_after="0.05")]),
+    # 40% of requests refused at random: with the default six attempts one row in 250 would
+    # exhaust them (about one run in ten); twelve make that one row in 60,000.
     "429-random-fractional-retry-after": Case(lambda: [FaultRule("status_429", rate=0.4,
-                                                                 retry_after=0.02)]),
+                                                                 retry_after=0.02)],
+                                              limits={"max_attempts": 12}),
     "429-http-date-retry-after": Case(lambda: [FaultRule("status_429", first=3,
                                                          retry_after=http_date(1))]),
     "429-http-date-in-the-past": Case(lambda: [FaultRule("status_429", every=2,
