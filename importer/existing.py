@@ -15,40 +15,15 @@ from typing import Any
 
 from .errors import ServiceRefused
 from .graph import GraphClient, GraphError, TransportError
+from .keys import customer_key, email_key, name_key, name_phone_key
 from .retrying import retry_policy
 from .session import READ_ATTEMPTS, READ_BACKOFF, refusal_message
 from .submitter import Job
 
+__all__ = ["ExistingIndex", "Reconciler", "changes", "customer_key", "email_key", "name_key",
+           "name_phone_key"]
+
 log = logging.getLogger("importer.existing")
-
-
-def email_key(value: str | None) -> str:
-    """Trimmed and case-folded: how two emails are compared for 'the same customer'."""
-    return (value or "").strip().casefold()
-
-
-def name_key(value: str | None) -> str:
-    return " ".join((value or "").split()).casefold()
-
-
-def name_phone_key(body: dict[str, Any]) -> str:
-    """``name|+phone`` for customers without email (only used when the config asks for it)."""
-    phones = body.get("phones") or []
-    number = next((str(p.get("number") or "") for p in phones if p.get("number")), "")
-    digits = "".join(ch for ch in number if ch.isdigit())
-    name = name_key(body.get("displayName"))
-    return f"{name}|{digits}" if name and digits else ""
-
-
-def customer_key(body: dict[str, Any], *, match_name_phone: bool) -> str:
-    """The key the journal and the duplicate check know a customer by; "" when only the body
-    itself can identify it (then the key is ``body:<fingerprint>``)."""
-    email = email_key(body.get("emailAddress"))
-    if email:
-        return f"email:{email}"
-    if match_name_phone and (np := name_phone_key(body)):
-        return f"namephone:{np}"
-    return ""
 
 
 def _project(value: Any, like: Any) -> Any:
