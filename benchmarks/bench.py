@@ -75,18 +75,69 @@ class Child:
 
 
 def run_child(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> Child:
+    """Run ``argv``; its wall time, and CPU and peak memory of its whole process tree (a
+    dry run of a big file maps in worker processes: their memory and CPU count too)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=cwd)
-        # wait4 gives the resource usage of this one child, not of every child so far.
-        _pid, status, usage = os.wait4(proc.pid, 0)
+        tree = TreeSampler(proc.pid)
+        while True:
+            # wait4 gives the resource usage of this one child, not of every child so far.
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            tree.sample()
+            time.sleep(0.05)
         seconds = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Child(proc.returncode, seconds, usage.ru_utime + usage.ru_stime,
-                     usage.ru_maxrss / 1024, out.read().decode(errors="replace"),
+        own_cpu = usage.ru_utime + usage.ru_stime
+        return Child(proc.returncode, seconds, own_cpu + tree.descendants_cpu(),
+                     max(usage.ru_maxrss / 1024, tree.peak_mb), out.read().decode(errors="replace"),
                      err.read().decode(errors="replace"))
+
+
+class TreeSampler:
+    """Polls /proc for a process and its descendants: the peak of their summed RSS, and the
+    last CPU time seen of each descendant (the child's own comes exactly from wait4)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak_mb = 0.0
+        self._cpu: dict[int, float] = {}
+        self._tick = os.sysconf("SC_CLK_TCK")
+        self._page = os.sysconf("SC_PAGE_SIZE")
+
+    def _children(self, pid: int) -> list[int]:
+        found = []
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as fh:
+                    found += [int(c) for c in fh.read().split()]
+        except OSError:
+            pass
+        return found
+
+    def sample(self) -> None:
+        if not os.path.exists("/proc/self/stat"):
+            return
+        total, todo = 0, [self.pid]
+        while todo:
+            pid = todo.pop()
+            todo += self._children(pid)
+            try:
+                with open(f"/proc/{pid}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[21]) * self._page
+            if pid != self.pid:
+                self._cpu[pid] = (int(fields[11]) + int(fields[12])) / self._tick
+        self.peak_mb = max(self.peak_mb, total / 2**20)
+
+    def descendants_cpu(self) -> float:
+        return sum(self._cpu.values())
 
 
 class Emulator:

@@ -52,6 +52,9 @@ def neutralise(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def error_text(result: RowResult) -> str:
     """The one-line reason a row did not go through, for failures files and messages."""
     if result.problems:
@@ -154,11 +157,11 @@ class ReportWriter:
             )
             if self._failures_xlsx is not None:
                 self._failures_xlsx.add(r)
-        if self._bodies is not None and "body" in r.extra:
-            self._bodies.write(
-                json.dumps({"row": r.row.number, "body": r.extra["body"]}, ensure_ascii=False)
-                + "\n"
-            )
+        if self._bodies is not None and ("body_json" in r.extra or "body" in r.extra):
+            # The body may come encoded already (json.dumps(body, ensure_ascii=False)); the line
+            # is what json.dumps({"row": ..., "body": body}, ensure_ascii=False) would write.
+            encoded = r.extra.get("body_json") or _encode(r.extra["body"])
+            self._bodies.write(f'{{"row": {r.row.number}, "body": {encoded}}}\n')
 
     def flush(self) -> None:
         for f in self._files:

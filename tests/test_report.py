@@ -101,3 +101,14 @@ def test_summary_line() -> None:
 def test_error_text_for_not_sent() -> None:
     result = RowResult(Row(2, ()), Status.NOT_SENT)
     assert "not sent" in error_text(result)
+
+
+def test_a_body_given_encoded_is_written_as_the_same_line(tmp_path: Path) -> None:
+    body = {"displayName": "Zoë", "phones": [{"number": "+1", "type": "home"}]}
+    for name, extra in (("a", {"body": body}), ("b", {"body_json": json.dumps(body, ensure_ascii=False)})):
+        writer = ReportWriter(tmp_path / name, INFO, dry_run=True)
+        writer.add(0, RowResult(Row(2, ("Zoë", "", "")), Status.VALID, extra=extra))
+        writer.close()
+    a = (tmp_path / "a" / "bodies.jsonl").read_text(encoding="utf-8")
+    assert a == (tmp_path / "b" / "bodies.jsonl").read_text(encoding="utf-8")
+    assert a == json.dumps({"row": 2, "body": body}, ensure_ascii=False) + "\n"
