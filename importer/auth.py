@@ -161,6 +161,10 @@ def resolve_sign_in(config: Config) -> SignIn:
     )
 
 
+# MSAL treats an access token as expired this many seconds before it is.
+MSAL_EXPIRY_MARGIN = 300
+
+
 class AuthoritySession(requests.Session):
     """The HTTP client MSAL talks through: requests as MSAL sets it up, plus two fixes.
 
@@ -200,10 +204,18 @@ class _MsalSource:
         self._http_client = http_client or AuthoritySession(sign_in.verify, sign_in.timeout)
         self._lock = asyncio.Lock()
         self._renewals = 0
+        self._held = ""  # the last token MSAL gave, while it is fresh (see _hold)
+        self._held_until = 0.0
         self._app: Any = None
         self._secret = ""  # the one string no message may contain
 
     async def token(self, *, refresh: bool = False) -> str:
+        # Served from memory while MSAL would serve it from its cache: asking MSAL means a
+        # worker thread and this lock for every request, which serialised all of them.
+        if not refresh and self._held and time.monotonic() < self._held_until:
+            return self._held
+        if refresh:
+            self._held = ""  # refused by Graph: the others wait for the renewal, not reuse it
         renewals_seen = self._renewals
         async with self._lock:
             if refresh and self._renewals != renewals_seen:
@@ -221,6 +233,18 @@ class _MsalSource:
             if refresh:
                 self._renewals += 1
             return token
+
+    def _hold(self, token: str, result: dict[str, Any]) -> None:
+        """Keep ``token`` until MSAL itself would fetch a new one: five minutes before it
+        expires, or at its ``refresh_in`` when the authority gave one."""
+        try:
+            lifetime = float(result.get("expires_in") or 0) - MSAL_EXPIRY_MARGIN
+            if result.get("refresh_in"):
+                lifetime = min(lifetime, float(result["refresh_in"]))
+        except (TypeError, ValueError):
+            lifetime = 0.0
+        self._held = token if lifetime > 0 else ""
+        self._held_until = time.monotonic() + lifetime
 
     def close(self) -> None:
         if isinstance(self._http_client, requests.Session):
@@ -274,8 +298,10 @@ class _MsalSource:
             raise AuthError(f"sign-in failed: {self._redact(line)}") from None
         token = result.get("access_token")
         if not token:
+            self._held = ""
             line = describe_refusal(result, self.sign_in.mode, host)
             raise AuthError(self._redact(line))
+        self._hold(str(token), result)
         return str(token)
 
     def _redact(self, text: str) -> str:

@@ -110,6 +110,37 @@ async def test_short_lived_token_is_renewed_on_its_own(
     assert authority.token_requests["client_credentials"] == 2
 
 
+async def test_a_fresh_token_comes_from_memory_without_a_thread_or_the_lock(
+    authority: FakeAuthority, secret: str, source: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every request asks for a token: MSAL is asked (in a worker thread, one caller at a
+    time) only when its own cache would not serve the token any more."""
+    import importer.auth as auth_module
+
+    threads = 0
+    real_to_thread = asyncio.to_thread
+
+    async def counting_to_thread(*args: Any, **kwargs: Any) -> Any:
+        nonlocal threads
+        threads += 1
+        return await real_to_thread(*args, **kwargs)
+
+    now = [1000.0]
+    monkeypatch.setattr(auth_module.asyncio, "to_thread", counting_to_thread)
+    monkeypatch.setattr(auth_module.time, "monotonic", lambda: now[0])
+    tokens = source(config_for(authority, "client_secret"))  # tokens live 3600 s
+    assert {await tokens.token() for _ in range(1000)} == {"tok-1"}
+    assert threads == 1
+    now[0] += 3600 - 300 - 1  # MSAL would still serve it from its cache
+    assert await tokens.token() == "tok-1" and threads == 1
+    now[0] += 2  # now MSAL decides (it fetches a new one five minutes before expiry)
+    await tokens.token()
+    assert threads == 2
+    assert await tokens.token(refresh=True) == "tok-2", "a refresh never uses the held token"
+    assert await tokens.token() == "tok-2" and threads == 3
+    assert authority.token_requests["client_credentials"] == 2
+
+
 async def test_wrong_secret_is_one_line_without_the_secret(
     authority: FakeAuthority, monkeypatch: pytest.MonkeyPatch, source: Factory
 ) -> None:
