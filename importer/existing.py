@@ -39,6 +39,8 @@ def _project(value: Any, like: Any) -> Any:
 
 def changes(body: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
     """The properties of ``body`` whose value differs from the customer ``current``."""
+    if all(current.get(k) == v for k, v in body.items() if not k.startswith("@odata")):
+        return {}  # the usual answer to a create: what was sent, plus the service's own keys
     diff = {}
     for key, value in body.items():
         if key.startswith("@odata"):

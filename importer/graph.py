@@ -30,6 +30,8 @@ from .auth import TokenSource
 from .errors import AuthError
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# json.dumps(body, ensure_ascii=False) without building an encoder for every request.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,7 @@ class GraphClient:
         data = None
         if body is not None:
             headers["Content-Type"] = "application/json"
-            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            data = _encode(body).encode("utf-8")
         try:
             # A "%2E%2E" segment (an id of "..") must go as built: yarl would decode it and drop
             # it with the segment before it, and the request would go elsewhere.

@@ -3,7 +3,6 @@
 For every customer key (normalised email, or the body's fingerprint when there is no email) it
 keeps the fingerprint of the body last imported and a state:
 
-    pending  queued in this run, not yet sent       -> after a crash: simply send it
     sent     the request may have gone out          -> after a crash: look it up first
     done     the service holds it (customer_id)     -> unchanged fingerprint: send nothing
     failed   the service refused it                 -> try again next time
@@ -53,9 +52,12 @@ COMMIT_EVERY_SECONDS = 1.0
 COMMIT_EVERY_CHANGES = 1000
 
 
+_canonical = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+
+
 def fingerprint(body: dict[str, Any]) -> str:
     """A stable digest of what would be sent: same body, same fingerprint, on any machine."""
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    canonical = _canonical(body)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
@@ -134,16 +136,6 @@ class Journal:
         ).fetchone()
         return Entry(*row) if row else None
 
-    def queue(self, key: str, fp: str, *, row: int | None = None) -> None:
-        """Record a queued row as ``pending``, unless the key is known already."""
-        self._begin()
-        self.db.execute(
-            "INSERT INTO customers (key, fingerprint, state, row, run_id, updated_at) "
-            "VALUES (?, ?, 'pending', ?, ?, ?) ON CONFLICT(key) DO NOTHING",
-            (key, fp, row, self.run_id, time.time()),
-        )
-        self._maybe_commit()
-
     def mark(
         self,
         key: str,
@@ -158,8 +150,8 @@ class Journal:
 
         Only ``sent`` is committed at once, before its request goes out: that is the mark a
         crash must not lose. The others ride along with the next commit (at most about a
-        second later): a lost ``pending`` is a row with no entry, simply new; a lost ``done``
-        or ``failed`` leaves ``sent``, which the next run settles by looking the customer up.
+        second later): a lost ``done`` or ``failed`` leaves ``sent``, which the next run
+        settles by looking the customer up.
         """
         self._begin()
         self.db.execute(

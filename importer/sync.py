@@ -189,10 +189,8 @@ class Sync:
             run.reconciler.claim(result.customer_id)
 
     def queued(self, job: Job) -> None:
-        """The producer queued ``job``: journal it as pending unless it is already known."""
-        run = self.runs.get(job.business_id.lower())
-        if run is not None:
-            run.journal.queue(job.key, job.fp, row=job.mapped.row.number)
+        """The producer queued ``job`` (a row not yet sent has no journal entry: a crash
+        before its ``sent`` mark leaves nothing to settle)."""
         if self.config.import_.merge_duplicates:
             self._first_in_flight[_lane_key(job)] = asyncio.Event()
 

@@ -89,19 +89,6 @@ def test_seen_keys_find_repeats_before_and_after_moving_to_disk() -> None:
     seen.close()
 
 
-def test_queue_never_overwrites_a_known_key(tmp_path: Path) -> None:
-    j = Journal(tmp_path / "j.sqlite3")
-    j.begin_run("sha", restart=False)
-    j.mark("email:a", "fp1", "sent", row=2)
-    j.mark("email:a", "fp1", "done", row=2, status="created", customer_id="c1")
-    j.queue("email:a", "fp2", row=9)
-    j.queue("email:b", "fp3", row=10)
-    entry, new = j.get("email:a"), j.get("email:b")
-    assert entry is not None and (entry.state, entry.fingerprint, entry.customer_id) == ("done", "fp1", "c1")
-    assert new is not None and (new.state, new.row) == ("pending", 10)
-    j.close()
-
-
 KILLED = """
 import os, sys
 from pathlib import Path
@@ -110,10 +97,9 @@ j = Journal(Path(sys.argv[1]))
 j.begin_run("sha", restart=False)
 j.mark("email:old", "fp0", "sent", row=1)
 j.mark("email:old", "fp0", "done", row=1, status="created", customer_id="c0")
-j.queue("email:a", "fp1", row=2)
 j.mark("email:a", "fp1", "sent", row=2)
 j.mark("email:a", "fp1", "done", row=2, status="created", customer_id="c1")
-j.queue("email:b", "fp2", row=3)
+j.mark("email:b", "fp2", "failed", row=3)
 os._exit(9)  # killed: no close, no commit
 """
 
