@@ -103,8 +103,9 @@ class _Feed:
         )
         self._mapping, self._options = mapping, options
         # One iterator for the whole run: the feed is read by the pool, then drained after it.
-        self._mapped = (map_row(row, mapping, options) for row in rows)
-        self._rows = enumerate(self._mapped)
+        self._rows = iter(rows)
+        self._read_ahead: deque[Row] = deque()  # read by prefetch, not mapped yet
+        self._seq = 0
         self._fingerprints = fingerprints
         self._version = config.graph.version
         self._default_business = config.graph.business_id
@@ -142,9 +143,6 @@ class _Feed:
             if self._ahead:
                 yield self._ahead.popleft()
                 continue
-            if self._error is not None:
-                error, self._error = self._error, None
-                raise error
             planned = self._plan_next()
             if planned is None:
                 return
@@ -152,30 +150,44 @@ class _Feed:
 
     async def prefetch(self, until: asyncio.Future[Any], *, limit: int,
                        seen: Callable[[str], object]) -> None:
-        """Map rows ahead while ``until`` is pending (the business being read), up to
-        ``limit``, yielding to the loop between rows: the mapper's first row warms its
-        libraries (tens of milliseconds) while the service answers instead of after. Calls
-        ``seen`` with each business the rows name. An error of the input is kept for the
-        iteration to raise where it would have."""
-        while not until.done() and len(self._ahead) < limit and self._error is None:
+        """Work ahead while ``until`` is pending (the business being read): read up to
+        ``limit`` rows and call ``seen`` with each business they name (so those start opening
+        now), then map them, yielding to the loop between rows: the mapper's first rows warm
+        its libraries (tens of milliseconds) while the service answers instead of after. An
+        error of the input is kept for the iteration to raise where it would have."""
+        while len(self._read_ahead) < limit and self._error is None:
             try:
-                planned = self._plan_next()
+                row = next(self._rows, None)
             except Exception as exc:
                 self._error = exc
-                return
+                break
+            if row is None:
+                break
+            self._read_ahead.append(row)
+            if business := self.business_of(row):
+                seen(business)
+        while not until.done() and self._read_ahead:
+            planned = self._plan_next()
             if planned is None:
                 return
             self._ahead.append(planned)
-            if planned.business_id:
-                seen(planned.business_id)
             await asyncio.sleep(0)
 
+    def _next_row(self) -> Row | None:
+        if self._read_ahead:
+            return self._read_ahead.popleft()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        return next(self._rows, None)
+
     def _plan_next(self) -> _Planned | None:
-        item = next(self._rows, None)
-        if item is None:
+        row = self._next_row()
+        if row is None:
             return None
-        seq, mapped = item
-        row = mapped.row
+        seq = self._seq
+        self._seq += 1
+        mapped = map_row(row, self._mapping, self._options)
         if not (mapped.ok and mapped.customer):
             return _Planned(seq, mapped, None)
         body = to_body(mapped.customer, self._version)
@@ -188,7 +200,6 @@ class _Feed:
         return _Planned(seq, mapped, body, business, key, fp, repeats)
 
     def close(self) -> None:
-        self._mapped.close()
         self.seen.close()
 
 
