@@ -28,5 +28,7 @@ def test_quick_benchmark_prints_a_row_per_client_with_every_customer_created() -
     for name, cells in table.items():
         rows, created = cells[1], cells[-1]
         assert created == rows, f"{name}: {rows} rows but {created} customers created"
+    assert "Targets, from the medians above:" in lines
+    assert any(line.strip().startswith("ten businesses:") for line in lines)
     assert any(line.startswith("dry run, 20,000-row CSV:") for line in lines)
     assert any(line.startswith("XLSX load, 5,000-row sheet") for line in lines)
