@@ -28,10 +28,9 @@ from yarl import URL
 
 from .auth import TokenSource
 from .errors import AuthError
+from .models import body_json
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
-# json.dumps(body, ensure_ascii=False) without building an encoder for every request.
-_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @dataclass(frozen=True)
@@ -187,7 +186,7 @@ class GraphClient:
         data = None
         if body is not None:
             headers["Content-Type"] = "application/json"
-            data = _encode(body).encode("utf-8")
+            data = body_json(body).encode("utf-8")
         try:
             # A "%2E%2E" segment (an id of "..") must go as built: yarl would decode it and drop
             # it with the segment before it, and the request would go elsewhere.

@@ -11,8 +11,13 @@ All of them are frozen: a stage never edits what an earlier stage produced.
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass, field
 from typing import Any
+
+# A request body's JSON text, as json.dumps(body, ensure_ascii=False) writes it, without building
+# an encoder for every call (json.dumps does whenever an option is set: half its cost).
+body_json = json.JSONEncoder(ensure_ascii=False).encode
 
 # --- loader -------------------------------------------------------------------------------
 

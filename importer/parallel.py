@@ -14,7 +14,6 @@ than Bookings accepts.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import signal
@@ -23,12 +22,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .journal import fingerprint
 from .keys import customer_key
 from .mapper import ColumnMapping, MapOptions, map_row, to_body
-from .models import Problem, Row
+from .models import Problem, Row, body_json
 
 # Rows per task: large enough that a task's overhead (pickling, a pipe round trip) is small
 # beside mapping it, small enough that a few chunks in flight hold little memory.
@@ -80,33 +78,34 @@ def _start(setup: Setup) -> None:
     _worker = (ColumnMapping(setup.headers, setup.field_of), setup)
 
 
-# json.dumps(body, ensure_ascii=False), without building an encoder for every call.
-_encode = json.JSONEncoder(ensure_ascii=False).encode
-
-
-def encode_body(body: dict[str, Any]) -> str:
-    return _encode(body)
+def outcome(row: Row, mapping: ColumnMapping, setup: Setup) -> Valid | Invalid:
+    """What a dry run reports of one row (see ``Valid`` and ``Invalid``)."""
+    mapped = map_row(row, mapping, setup.options)
+    customer = mapped.customer
+    name, email = (customer.display_name, customer.email) if customer else ("", "")
+    if not (mapped.ok and customer):
+        return name, email, mapped.problems
+    body = to_body(customer, setup.version)
+    business = setup.default_business
+    if setup.business_index is not None:
+        business = row.values[setup.business_index].strip() or business
+    key = customer_key(body, match_name_phone=setup.match_name_phone)
+    return name, email, business, key or f"body:{fingerprint(body)}", body_json(body)
 
 
 def map_chunk(rows: list[tuple[int, tuple[str, ...], int | None]]) -> list[Valid | Invalid]:
-    """Map rows in a worker; one small tuple per row (see ``Valid`` and ``Invalid``)."""
+    """Map rows in a worker: one small tuple per row."""
     assert _worker is not None, "map_chunk runs in a worker started with _start"
     mapping, setup = _worker
-    out: list[Valid | Invalid] = []
-    for number, values, source_row in rows:
-        mapped = map_row(Row(number, values, source_row), mapping, setup.options)
-        customer = mapped.customer
-        name, email = (customer.display_name, customer.email) if customer else ("", "")
-        if not (mapped.ok and customer):
-            out.append((name, email, mapped.problems))
-            continue
-        body = to_body(customer, setup.version)
-        business = setup.default_business
-        if setup.business_index is not None:
-            business = values[setup.business_index].strip() or business
-        key = customer_key(body, match_name_phone=setup.match_name_phone)
-        out.append((name, email, business, key or f"body:{fingerprint(body)}", encode_body(body)))
-    return out
+    return [outcome(Row(number, values, source_row), mapping, setup)
+            for number, values, source_row in rows]
+
+
+def map_here(rows: Iterator[Row], mapping: ColumnMapping, setup: Setup,
+             handle: Callable[[Row, Valid | Invalid], None]) -> None:
+    """The same as ``map_in_workers``, in this process (small files, a single CPU)."""
+    for row in rows:
+        handle(row, outcome(row, mapping, setup))
 
 
 def map_in_workers(

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .models import RowResult, SheetInfo, Status
+from .models import RowResult, SheetInfo, Status, body_json
 
 if TYPE_CHECKING:
     from .report_xlsx import FailuresWorkbook
@@ -50,9 +50,6 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 def neutralise(value: str) -> str:
     """Make a cell safe to open in a spreadsheet program (CSV/formula injection)."""
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
-
-
-_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def error_text(result: RowResult) -> str:
@@ -160,7 +157,7 @@ class ReportWriter:
         if self._bodies is not None and ("body_json" in r.extra or "body" in r.extra):
             # The body may come encoded already (json.dumps(body, ensure_ascii=False)); the line
             # is what json.dumps({"row": ..., "body": body}, ensure_ascii=False) would write.
-            encoded = r.extra.get("body_json") or _encode(r.extra["body"])
+            encoded = r.extra.get("body_json") or body_json(r.extra["body"])
             self._bodies.write(f'{{"row": {r.row.number}, "body": {encoded}}}\n')
 
     def flush(self) -> None:

@@ -35,7 +35,7 @@ from .graph import GraphClient
 from .journal import fingerprint
 from .loader import open_input, sha256_file
 from .mapper import ColumnMapping, MapOptions, build_mapping, map_row, to_body
-from .models import MappedRow, Row, RowResult, Status
+from .models import MappedRow, Problem, Row, RowResult, Status
 from .progress import Progress
 from .report import FAILED_STATUSES, ReportWriter, default_run_dir
 from .session import graph_root, new_session, refusal_message
@@ -95,8 +95,7 @@ class _Planned:
 class _Feed:
     """The input rows, mapped and keyed, handed out once each, in order."""
 
-    def __init__(self, rows: Iterator[Row], mapping: ColumnMapping, config: Config, *,
-                 fingerprints: bool = True) -> None:
+    def __init__(self, rows: Iterator[Row], mapping: ColumnMapping, config: Config) -> None:
         options = MapOptions(
             default_region=config.mapping.default_region,
             max_name_length=config.mapping.max_name_length,
@@ -106,7 +105,6 @@ class _Feed:
         self._rows = iter(rows)
         self._read_ahead: deque[Row] = deque()  # read by prefetch, not mapped yet
         self._seq = 0
-        self._fingerprints = fingerprints
         self._version = config.graph.version
         self._default_business = config.graph.business_id
         column = config.import_.business_column
@@ -193,8 +191,7 @@ class _Feed:
         body = to_body(mapped.customer, self._version)
         business = self.business_of(row)
         key = customer_key(body, match_name_phone=self._match_name_phone)
-        # The fingerprint is for the journal; a dry run needs it only as a last-resort key.
-        fp = fingerprint(body) if self._fingerprints or not key else ""
+        fp = fingerprint(body)
         key = key or f"body:{fp}"
         repeats = self.seen.first(f"{business.lower()}\n{key}", row.number)
         return _Planned(seq, mapped, body, business, key, fp, repeats)
@@ -203,9 +200,13 @@ class _Feed:
         self.seen.close()
 
 
+def problems_text(problems: tuple[Problem, ...]) -> str:
+    return "; ".join(str(p) for p in problems)
+
+
 def invalid_result(mapped: MappedRow) -> RowResult:
     return RowResult.of(mapped, Status.INVALID, problems=mapped.problems,
-                        message="; ".join(str(p) for p in mapped.problems))
+                        message=problems_text(mapped.problems))
 
 
 def not_sent(mapped: MappedRow, reason: str, business_id: str = "") -> RowResult:
@@ -215,10 +216,14 @@ def not_sent(mapped: MappedRow, reason: str, business_id: str = "") -> RowResult
 _SAME = {"email": "same email", "namephone": "same name and phone", "body": "same values"}
 
 
+def repeats_text(key: str, repeats: int) -> str:
+    return f"repeats row {repeats} ({_SAME.get(key.partition(':')[0], 'same customer')})"
+
+
 def duplicate_result(p: _Planned) -> RowResult:
-    same = _SAME.get(p.key.partition(":")[0], "same customer")
+    assert p.repeats is not None
     return RowResult.of(p.mapped, Status.DUPLICATE, business_id=p.business_id,
-                        message=f"repeats row {p.repeats} ({same})")
+                        message=repeats_text(p.key, p.repeats))
 
 
 async def run_import(
@@ -245,7 +250,7 @@ async def run_import(
         for note in mapping.notes:
             log.warning("%s: %s", info.path, note)
         rows = loaded.rows()
-        feed = _Feed(rows, mapping, config, fingerprints=not options.dry_run)
+        feed = _Feed(rows, mapping, config)
         stack.callback(feed.close)
         input_sha = sha256_file(info.path)
         sender = None
@@ -292,11 +297,7 @@ async def run_import(
         fatal, fatal_code, interrupted = "", 0, False
         try:
             if sender is None:
-                processes = parallel.processes_for(Path(info.path))
-                if processes:
-                    _dry_run_in_workers(rows, feed, processes, record)
-                else:
-                    _dry_run(feed, record)
+                _dry_run(rows, mapping, feed, record, parallel.processes_for(Path(info.path)))
             else:
                 fatal, fatal_code, interrupted = await sender.send_all(feed, writer, record)
         finally:
@@ -318,21 +319,10 @@ async def run_import(
     return RunOutcome(exit_code, out_dir, dict(writer.counts), seconds, summary, fatal, fatal_code)
 
 
-def _dry_run(feed: _Feed, record: Callable[[int, RowResult], None]) -> None:
-    for p in feed:
-        if p.body is None:
-            record(p.seq, invalid_result(p.mapped))
-        elif p.repeats is not None:
-            record(p.seq, duplicate_result(p))
-        else:
-            record(p.seq, RowResult.of(p.mapped, Status.VALID, business_id=p.business_id,
-                                       extra={"body_json": parallel.encode_body(p.body)}))
-
-
-def _dry_run_in_workers(rows: Iterator[Row], feed: _Feed, processes: int,
-                        record: Callable[[int, RowResult], None]) -> None:
-    """The dry run of a big file: rows mapped in worker processes, reported here in order;
-    the same results, line for line, as ``_dry_run``."""
+def _dry_run(rows: Iterator[Row], mapping: ColumnMapping, feed: _Feed,
+             record: Callable[[int, RowResult], None], processes: int) -> None:
+    """Map, check and report every row, in ``processes`` worker processes (a big file) or in
+    this one (``processes == 0``); the duplicate check and the report stay here, in order."""
     seq = 0
 
     def handle(row: Row, outcome: parallel.Valid | parallel.Invalid) -> None:
@@ -340,22 +330,24 @@ def _dry_run_in_workers(rows: Iterator[Row], feed: _Feed, processes: int,
         if len(outcome) == 3:
             name, email, problems = outcome
             result = RowResult(row, Status.INVALID, display_name=name, email=email,
-                               problems=problems, message="; ".join(str(p) for p in problems))
+                               problems=problems, message=problems_text(problems))
         else:
-            name, email, business, key, body_json = outcome
+            name, email, business, key, encoded = outcome
             repeats = feed.seen.first(f"{business.lower()}\n{key}", row.number)
             if repeats is not None:
-                same = _SAME.get(key.partition(":")[0], "same customer")
                 result = RowResult(row, Status.DUPLICATE, display_name=name, email=email,
-                                   business_id=business,
-                                   message=f"repeats row {repeats} ({same})")
+                                   business_id=business, message=repeats_text(key, repeats))
             else:
                 result = RowResult(row, Status.VALID, display_name=name, email=email,
-                                   business_id=business, extra={"body_json": body_json})
+                                   business_id=business, extra={"body_json": encoded})
         record(seq, result)
         seq += 1
 
-    parallel.map_in_workers(rows, feed.worker_setup(), processes, handle)
+    setup = feed.worker_setup()
+    if processes:
+        parallel.map_in_workers(rows, setup, processes, handle)
+    else:
+        parallel.map_here(rows, mapping, setup, handle)
 
 
 class _Sender:
