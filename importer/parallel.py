@@ -119,7 +119,10 @@ def map_in_workers(
     An error of the input (raised by ``rows``) is raised after every row read before it has
     been handled, as it would be if the rows were mapped here one by one.
     """
-    context = multiprocessing.get_context("forkserver")
+    # forkserver: workers start from a clean process, not a copy of this one with its event
+    # loop and open files; Windows and macOS builds without it get spawn.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     window: deque[tuple[list[Row], Future[list[Valid | Invalid]]]] = deque()
     error: BaseException | None = None
     with ProcessPoolExecutor(processes, mp_context=context, initializer=_start,
@@ -149,8 +152,8 @@ def map_in_workers(
                 outcomes = future.result()
                 if more:
                     more = submit()
-                for row, outcome in zip(chunk, outcomes, strict=True):
-                    handle(row, outcome)
+                for row, result in zip(chunk, outcomes, strict=True):
+                    handle(row, result)
         except BaseException:
             for _, future in window:
                 future.cancel()
