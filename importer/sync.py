@@ -189,8 +189,8 @@ class Sync:
             run.reconciler.claim(result.customer_id)
 
     def queued(self, job: Job) -> None:
-        """The producer queued ``job`` (a row not yet sent has no journal entry: a crash
-        before its ``sent`` mark leaves nothing to settle)."""
+        """The producer queued ``job``. Nothing is journaled before its ``sent`` mark: a
+        crash before that leaves nothing to settle."""
         if self.config.import_.merge_duplicates:
             self._first_in_flight[_lane_key(job)] = asyncio.Event()
 
