@@ -13,7 +13,7 @@ from aioresponses import aioresponses
 from importer.auth import StaticToken
 from importer.graph import GraphClient
 from importer.models import Customer, MappedRow, Row, Status
-from importer.submitter import FatalRunError, Job, Submitter, run_pool
+from importer.submitter import YIELD_EVERY, FatalRunError, Job, Submitter, run_pool
 from tests.clock import FakeClock
 
 BASE = "https://graph.example.test"
@@ -313,3 +313,26 @@ async def test_the_look_up_takes_a_place_of_the_business() -> None:
             m.post(URL, exception=aiohttp.ServerDisconnectedError())
             await sub.send(job())
     assert seen_in_flight == [1]
+
+
+async def test_workers_start_before_the_producer_fills_every_queue() -> None:
+    """put() only waits on a full queue: the producer must still let the workers run, or
+    with ten businesses hundreds of rows are mapped before the first one is sent."""
+    produced = 0
+    produced_at_first_send: list[int] = []
+
+    async def jobs():  # type: ignore[no-untyped-def]
+        nonlocal produced
+        for n in range(400):
+            j = job(n + 2)
+            j.business_id = f"biz{n % 10}@contoso.com"
+            produced += 1
+            yield j
+
+    async def handle(j: Job) -> None:
+        if not produced_at_first_send:
+            produced_at_first_send.append(produced)
+        await asyncio.sleep(0)
+
+    await run_pool(jobs(), handle, workers=6, skipped=lambda j: None)
+    assert produced_at_first_send[0] <= YIELD_EVERY + 1
