@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
+from xml.parsers import expat
 
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
+from importer import sheetgrid
 from importer.errors import InputError
 from importer.numformat import NumberFormat, cell_text, compile_format
 from importer.sources import CHUNK, OLE_MAGIC, ZIP_MAGIC
@@ -251,38 +253,35 @@ def _check_extent(archive: zipfile.ZipFile, member: str, sheet: str, shown: str)
     """Refuse a sheet whose used area is too big for calamine's dense grid (see MAX_CELLS).
 
     The <dimension ref="A1:J500"/> a writer puts at the top cannot be trusted: a crafted or
-    buggy file that understates it would make calamine abort the whole process. So every row
-    number and every cell reference of two or more letters is scanned, at C speed: about a
-    tenth of the time calamine then takes to read the sheet. The area is counted from A1,
-    which can only overstate it."""
-    last_row, widest = 0, b"A"
+    buggy file that understates it would make calamine abort the whole process. So the
+    position of every cell is bounded from the XML itself (sheetgrid.py), counted from A1,
+    which can only overstate the area."""
     try:
-        with archive.open(member) as stream:
-            carry = b""
-            while chunk := stream.read(CHUNK):
-                data = carry + chunk
-                carry = data[-16:]  # a reference cut in two is seen whole in the next round
-                if rows := _ROW_NUMBER.findall(data):
-                    last_row = max(last_row, *map(int, rows))
-                last_row = max(last_row, data.count(b"<row"))  # rows written without r=
-                if wide := _WIDE_COLUMN.findall(data):
-                    widest = max(widest, *wide, key=_letters_order)
-    except _ZIP_ERRORS as exc:
+        try:
+            rows, columns = sheetgrid.fast_bounds(_pieces(archive, member))
+        except sheetgrid.NotStandard:
+            rows, columns = sheetgrid.parsed_bounds(_pieces(archive, member))
+    except (expat.ExpatError, sheetgrid.DoctypeRefused, sheetgrid.NestedCell, *_ZIP_ERRORS) as exc:
         raise InputError(
-            shown, f"the workbook is damaged ({exc}); open it in Excel and save it again"
+            shown, f"the workbook is damaged ({member}: {exc}); open it in Excel and save it again"
         ) from None
-    columns = column_index(widest.decode()) + 1
-    if last_row * columns > MAX_CELLS:
+    if rows * columns > MAX_CELLS:
+        far = f"{_column_letters(columns)}{rows}"
         raise InputError(
             shown,
-            f"sheet {sheet!r} uses cells up to {widest.decode()}{last_row} "
-            f"({last_row:,} rows by {columns:,} columns), too many to read; in Excel press "
+            f"sheet {sheet!r} uses cells up to {far} "
+            f"({rows:,} rows by {columns:,} columns), too many to read; in Excel press "
             "Ctrl+End to find that cell, delete the empty rows and columns up to it, and save again",
         )
 
 
-def _letters_order(letters: bytes) -> tuple[int, bytes]:
-    return len(letters), letters  # B < Z < AA
+def _column_letters(number: int) -> str:
+    """1 -> A, 27 -> AA."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _read_part(archive: zipfile.ZipFile, name: str, shown: str) -> ElementTree.Element | None:
@@ -401,10 +400,6 @@ _ROW_REF = re.compile(rb'\br="([0-9]+)"')
 _STYLE = re.compile(rb'\ss="([0-9]+)"')
 _CELL_OPENINGS = (b"<c ", b"<c\t", b"<c\r", b"<c\n")
 _FIRST_REF = re.compile(rb'<c\s+r="([A-Z]+)([0-9]+)"')
-# Any attribute ending in r="..." is matched (a literal start is searched at C speed); the
-# rare false hit can only overstate the area.
-_ROW_NUMBER = re.compile(rb'r="([0-9]+)"')
-_WIDE_COLUMN = re.compile(rb'r="([A-Z]{2,3})[0-9]')
 
 
 def _scan_styled_cells(
@@ -455,15 +450,24 @@ def _scan_by_position(
 def _stream_matches(
     archive: zipfile.ZipFile, member: str, pattern: re.Pattern[bytes]
 ) -> Iterator[tuple[bytes, list[re.Match[bytes]]]]:
-    """(chunk, matches of ``pattern`` in it); a tag is never split between two chunks."""
+    """(piece, matches of ``pattern`` in it); a tag is never split between two pieces."""
+    for piece in _pieces(archive, member):
+        yield piece, list(pattern.finditer(piece))
+
+
+def _pieces(archive: zipfile.ZipFile, member: str) -> Iterator[bytes]:
+    """A zip member in pieces of about CHUNK bytes, each cut before a "<"."""
     with archive.open(member) as stream:
         carry = b""
         while chunk := stream.read(CHUNK):
             data = carry + chunk
             cut = data.rfind(b"<")
-            if cut < 0:
-                carry = b""
-            else:
-                carry, data = data[cut:], data[:cut]
-            yield data, list(pattern.finditer(data))
-        yield carry, list(pattern.finditer(carry))
+            if cut <= 0:
+                carry = data if cut == 0 else b""
+                if cut < 0:
+                    yield data
+                continue
+            carry, data = data[cut:], data[:cut]
+            yield data
+        if carry:
+            yield carry
