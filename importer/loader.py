@@ -101,27 +101,36 @@ class LoadedInput:
 
     def _convert(self, chunk: list[tuple[int, list[str]]]) -> list[Row]:
         layout = self._layout
-        width, pick, source_at = layout.span, layout.pick, layout.source_row_index
-        report_at = layout.report_indices
+        header_row, width, pick = layout.header_row, layout.span, layout.pick
+        source_at, report_at = layout.source_row_index, layout.report_indices
         undo_neutralise = bool(self.info.report_columns)
         padding = [""] * width
+        join = "".join
         out: list[Row] = []
+        append = out.append
         for number, cells in chunk:
-            if number <= layout.header_row:
+            if number <= header_row:
                 continue
-            if len(cells) < width:
-                cells = cells + padding[len(cells) :]
-            elif len(cells) > width and any(cells[width:]):
+            size = len(cells)
+            if size < width:
+                cells = cells + padding[size:]
+            elif size > width and any(cells[width:]):
                 extra = sum(1 for cell in cells[width:] if cell.strip())
                 if extra:
                     self._note_extra_cells(number, extra)
             values = pick(cells)
-            if not "".join(values).strip() and not any(cells[i].strip() for i in report_at):
-                continue  # a blank row: skipped, yet still counted in the numbering
+            # A blank row is skipped, yet still counted in the numbering. Most rows start
+            # with a filled cell, which settles it without joining them all.
+            if (
+                not (values and values[0].strip())
+                and not join(values).strip()
+                and not any(cells[i].strip() for i in report_at)
+            ):
+                continue
             if undo_neutralise:
                 values = tuple(v[1:] if v.startswith(_NEUTRALISED) else v for v in values)
             source_row = _parse_source_row(cells[source_at]) if source_at >= 0 else None
-            out.append(Row(number, values, source_row))
+            append(Row(number, values, source_row))
         return out
 
     def _note_extra_cells(self, number: int = 0, extra: int = 0, *, flush: bool = False) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 # A request body's JSON text, as json.dumps(body, ensure_ascii=False) writes it, without building
 # an encoder for every call (json.dumps does whenever an option is set: half its cost).
@@ -22,9 +22,11 @@ body_json = json.JSONEncoder(ensure_ascii=False).encode
 # --- loader -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One data row. ``number`` is the row number a person sees in Excel (header row counts)."""
+class Row(NamedTuple):
+    """One data row. ``number`` is the row number a person sees in Excel (header row counts).
+
+    A named tuple, not a dataclass: the loader makes one per row, and a frozen dataclass
+    takes 1 us to build against 0.4 us."""
 
     number: int
     values: tuple[str, ...]  # aligned with SheetInfo.headers

@@ -119,8 +119,13 @@ class XlsxSource:
                 yield number, cells
                 if pending is None:
                     break
+            join = "".join
             for number, raw in rows:  # no formatted cells (left): the fast loop
-                yield number, [v if type(v) is str else text(v) for v in raw]
+                try:
+                    join(raw)  # all text, the usual case: checked at C speed, kept as it is
+                except TypeError:
+                    raw = [v if type(v) is str else text(v) for v in raw]
+                yield number, raw
         except (CalamineError, *_ZIP_ERRORS) as exc:
             raise InputError(
                 self._shown, f"the workbook is damaged ({exc}); open it in Excel and save it again"
