@@ -27,7 +27,15 @@ import re
 from collections.abc import Iterable
 from xml.parsers import expat
 
-__all__ = ["DoctypeRefused", "NestedCell", "NotStandard", "fast_bounds", "parsed_bounds"]
+__all__ = [
+    "DoctypeRefused",
+    "FastBounds",
+    "NestedCell",
+    "NotStandard",
+    "column_number",
+    "fast_bounds",
+    "parsed_bounds",
+]
 
 
 class NotStandard(Exception):
@@ -57,35 +65,48 @@ def column_number(letters: str) -> int:
 
 def fast_bounds(pieces: Iterable[bytes]) -> tuple[int, int]:
     """(rows, columns) from A1 that hold every cell of the sheet XML in ``pieces`` (split
-    between tags), or ``NotStandard`` as soon as a cell tag does not start with r="...".
+    between tags), or ``NotStandard`` as soon as a cell tag does not start with r="..."."""
+    bounds = FastBounds()
+    for piece in pieces:
+        bounds.feed(piece)
+    return bounds.rows, bounds.columns
+
+
+class FastBounds:
+    """The fast path, a piece at a time: ``rows`` and ``columns`` hold every cell fed so far.
 
     Every r="..." attribute of any element counts (a second r in a cell is the one calamine
     uses), so the bounds can exceed the cells by an empty row Excel wrote at the end."""
-    rows = columns = 0
-    first = True
-    for piece in pieces:
-        if first and b"\0" in piece[:4096]:
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.columns = 0
+        self._first = True
+
+    def feed(self, piece: bytes) -> None:
+        """Take the next piece (cut before a "<"); ``NotStandard`` if the fast path cannot."""
+        if self._first and b"\0" in piece[:4096]:
             raise NotStandard("not UTF-8")  # UTF-16: only a real parser sees the tags
-        first = False
+        self._first = False
         if b":" in piece and b":c" in piece and _PREFIXED_CELL.search(piece):
             raise NotStandard("prefixed cell")
         if _ODD_CELL.search(piece):
             raise NotStandard("cell without a leading reference")
+        rows, columns = self.rows, self.columns
         # The last row or cell: in sheet order, the furthest down so far.
         last = piece.rfind(b' r="')
         if last >= 0 and (ref := _REF_VALUE.match(piece, last + 1)):
             rows = max(rows, int(ref[2]))
             if ref[1]:
                 columns = max(columns, column_number(ref[1].decode()))
-        if _beyond(columns, rows).search(piece) is None:
-            continue
-        # An r beyond the bounds so far, or written unusually: read each one.
-        for letters, digits in _ANY_REF.findall(piece):
-            if digits:
-                rows = max(rows, int(digits))
-                if letters:
-                    columns = max(columns, column_number(letters.decode()))
-    return rows, columns
+        if _beyond(columns, rows).search(piece) is not None:
+            # An r beyond the bounds so far, or written unusually: read each one.
+            for letters, digits in _ANY_REF.findall(piece):
+                if digits:
+                    rows = max(rows, int(digits))
+                    if letters:
+                        columns = max(columns, column_number(letters.decode()))
+        self.rows, self.columns = rows, columns
 
 
 @functools.lru_cache(maxsize=64)

@@ -23,7 +23,7 @@ from xml.parsers import expat
 
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
-from importer import sheetgrid
+from importer import sheetgrid, sheetsplit
 from importer.errors import InputError
 from importer.numformat import NumberFormat, cell_text, compile_format
 from importer.sources import CHUNK, OLE_MAGIC, ZIP_MAGIC
@@ -107,7 +107,7 @@ class XlsxSource:
         try:
             pending = next(styled, None)
             # calamine yields rows from the sheet's first row, cells from its first used column.
-            rows = enumerate(self._calamine_sheet.iter_rows(), 1)
+            rows = self._numbered_rows()
             for number, raw in rows if pending is not None else ():
                 cells = [v if type(v) is str else text(v) for v in raw]
                 while pending is not None and pending[0] <= number:
@@ -132,6 +132,12 @@ class XlsxSource:
             ) from None
         finally:
             styled.close()
+
+    def _numbered_rows(self) -> Iterator[tuple[int, list[Any]]]:
+        sheet = self._calamine_sheet
+        if isinstance(sheet, sheetsplit.SplitSheet):
+            return sheet.numbered_rows()
+        return enumerate(sheet.iter_rows(), 1)
 
     def close(self) -> None:
         if self._book is not None:
@@ -178,9 +184,14 @@ class XlsxSource:
 
     def _load(self, entry: _SheetEntry) -> Any:
         assert self._book is not None
-        name = entry.name
-        if entry.member in self._zip.NameToInfo:
-            _check_extent(self._zip, entry.member, name, self._shown)
+        name, member = entry.name, entry.member
+        info = self._zip.NameToInfo.get(member or "")
+        if info is not None:
+            split = self._split(info, name) if _worth_splitting(info) else None
+            if split is not None and split.sheet is not None:
+                return split.sheet
+            if split is None or not split.checked:
+                _check_extent(self._zip, info.filename, name, self._shown)
         try:
             return self._book.get_sheet_by_name(name)
         except CalamineError as exc:
@@ -188,6 +199,19 @@ class XlsxSource:
                 self._shown,
                 f"sheet {name!r} cannot be read ({exc}); open the workbook in Excel and save it again",
             ) from None
+
+    def _split(self, info: zipfile.ZipInfo, name: str) -> sheetsplit.Split:
+        """Check the sheet and read it in parts on every CPU (sheetsplit.py)."""
+        try:
+            pieces = _pieces(self._zip, info.filename)
+            split = sheetsplit.read_split(self._zip, info.filename, name, pieces, MAX_CELLS)
+        except _ZIP_ERRORS as exc:
+            raise InputError(
+                self._shown, f"the workbook is damaged ({exc}); open it in Excel and save it again"
+            ) from None
+        if split.too_big:
+            _refuse_extent(split.rows, split.columns, name, self._shown)
+        return split
 
     def _styled_cells(self) -> Iterator[tuple[int, int, NumberFormat]]:
         if not self._formats or self._member is None:
@@ -270,6 +294,10 @@ def _check_extent(archive: zipfile.ZipFile, member: str, sheet: str, shown: str)
         raise InputError(
             shown, f"the workbook is damaged ({member}: {exc}); open it in Excel and save it again"
         ) from None
+    _refuse_extent(rows, columns, sheet, shown)
+
+
+def _refuse_extent(rows: int, columns: int, sheet: str, shown: str) -> None:
     if rows * columns > MAX_CELLS:
         far = f"{_column_letters(columns)}{rows}"
         raise InputError(
@@ -278,6 +306,11 @@ def _check_extent(archive: zipfile.ZipFile, member: str, sheet: str, shown: str)
             f"({rows:,} rows by {columns:,} columns), too many to read; in Excel press "
             "Ctrl+End to find that cell, delete the empty rows and columns up to it, and save again",
         )
+
+
+def _worth_splitting(info: zipfile.ZipInfo) -> bool:
+    size = info.file_size
+    return sheetsplit.SPLIT_MIN_BYTES <= size <= sheetsplit.SPLIT_MAX_BYTES and sheetsplit.workers() > 1
 
 
 def _column_letters(number: int) -> str:

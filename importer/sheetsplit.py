@@ -1,0 +1,243 @@
+"""Read a big worksheet with calamine on every CPU: its rows in a few parts, read at once.
+
+calamine reads one sheet on one thread (it lets go of the GIL while it does). A sheet of
+100,000 rows spends about a second there, over half of all the time a load takes. So the
+sheet's XML is streamed once, and while sheetgrid.FastBounds checks each piece, the rows are
+cut at <row> tags into parts of a few MB. Each part becomes a small workbook in memory, with
+the same workbook, styles and shared strings and the part's rows as the sheet, and is read by
+calamine on a pool thread as soon as the check has seen all of it. calamine only ever sees
+rows that were checked, and each part's grid is no bigger than the checked bounds.
+
+The result is the same as one read: the same rows and numbers, the cells aligned from the
+leftmost column any part uses. Where that cannot be promised, ``read_split`` returns None and
+the caller reads the sheet whole: a sheet that is not in the form Excel writes (a cell without
+a reference, a comment or processing instruction among the rows, a prefixed <sheetData>), a
+part calamine refuses (the whole read then gives the message), or parts whose rows overlap
+(references out of order). Bounds that exceed ``max_cells`` stop the parts; the caller refuses
+the sheet with the bounds returned.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import io
+import itertools
+import os
+import posixpath
+import re
+import threading
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from python_calamine import CalamineError, CalamineWorkbook
+
+from importer.sheetgrid import FastBounds, NotStandard
+
+__all__ = ["SPLIT_MAX_BYTES", "SPLIT_MIN_BYTES", "Split", "SplitSheet", "read_split", "workers"]
+
+SPLIT_MIN_BYTES = 8 << 20  # sheet XML below this is read whole: about 16,000 rows
+SPLIT_MAX_BYTES = 1 << 30
+PART_MIN_BYTES = 4 << 20
+PART_MAX_BYTES = 32 << 20
+_OPEN = b"<sheetData>"
+_CLOSE = b"</sheetData>"
+_END = b"</sheetData></worksheet>"
+_ROW_START = re.compile(rb"<row[\s/>]")
+# The parts of a workbook calamine needs besides the sheet: the rest stays out of the copies.
+_NEEDED_TYPES = ("/sharedStrings", "/styles", "/theme")
+
+_pool: concurrent.futures.ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def workers() -> int:
+    """calamine threads: one per CPU, at most four (two parts each keep them busy)."""
+    return min(4, os.cpu_count() or 1)
+
+
+def _threads() -> concurrent.futures.ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = concurrent.futures.ThreadPoolExecutor(workers(), thread_name_prefix="calamine")
+        return _pool
+
+
+@dataclass(slots=True)
+class Split:
+    """What ``read_split`` found: the sheet (None: read it whole), and the bounds if
+    ``checked`` (False: the sheet is not in the standard form; check it the slow way)."""
+
+    sheet: SplitSheet | None
+    rows: int = 0
+    columns: int = 0
+    checked: bool = True
+    too_big: bool = False
+
+
+class SplitSheet:
+    """The parts' calamine sheets, read as one: ``start`` and numbered rows like one sheet."""
+
+    def __init__(self, parts: list[Any]) -> None:
+        self._parts = [p for p in parts if p.start is not None]
+        self.start: tuple[int, int] | None = (
+            (self._parts[0].start[0], min(p.start[1] for p in self._parts)) if self._parts else None
+        )
+        self.height = sum(p.height for p in self._parts)
+
+    def iter_rows(self) -> Iterator[list[Any]]:
+        return (cells for _, cells in self.numbered_rows())
+
+    def numbered_rows(self) -> Iterator[tuple[int, list[Any]]]:
+        """(row number from 1, cells from the sheet's first used column), every row from the
+        first, blank rows between parts included, as calamine gives one sheet."""
+        if self.start is None:
+            return
+        left = self.start[1]
+        below = 0  # the last row number given
+        for part in self._parts:
+            top, first = part.start
+            yield from ((n, []) for n in range(below + 1, top + 1))
+            pad = [""] * (first - left)
+            # calamine yields a part's rows from row 1; the ones above it are empty.
+            rows = enumerate(itertools.islice(part.iter_rows(), top, None), top + 1)
+            if pad:
+                yield from ((n, pad + raw) for n, raw in rows)
+            else:
+                yield from rows
+            below = part.end[0] + 1
+
+
+def read_split(
+    archive: zipfile.ZipFile, member: str, sheet: str, pieces: Iterable[bytes], max_cells: int
+) -> Split:
+    """Check the sheet XML from ``pieces`` and read it in parts (see the module's notes)."""
+    size = archive.getinfo(member).file_size
+    part_size = min(max(size // (2 * workers()), PART_MIN_BYTES), PART_MAX_BYTES)
+    bounds = FastBounds()
+    reader = _PartReader(archive, member, sheet)
+    head: bytes | None = None
+    rows = b""
+    usable = True
+    try:
+        for piece in pieces:
+            try:
+                bounds.feed(piece)
+            except NotStandard:
+                reader.cancel()
+                return Split(None, checked=False)
+            if not usable:
+                continue
+            if head is None:
+                rows += piece
+                at = rows.find(_OPEN)
+                if at < 0:
+                    usable = len(rows) < PART_MAX_BYTES
+                    continue
+                head, rows = rows[: at + len(_OPEN)], rows[at + len(_OPEN) :]
+                if b"<worksheet" not in head or b"<!" in head or head.find(b"<?", 1) >= 0:
+                    usable = False
+                    continue
+            else:
+                rows += piece
+            if bounds.rows * bounds.columns > max_cells:
+                usable = False  # refused below, once the far cell is known
+                continue
+            if len(rows) >= part_size and (cut := _last_row_start(rows)) > 0:
+                usable = reader.submit(head, rows[:cut])
+                rows = rows[cut:]
+        too_big = bounds.rows * bounds.columns > max_cells
+        if too_big or not usable or head is None:
+            reader.cancel()
+            return Split(None, bounds.rows, bounds.columns, too_big=too_big)
+        end = rows.find(_CLOSE)
+        if end < 0 or not reader.submit(head, rows[:end]):
+            reader.cancel()
+            return Split(None, bounds.rows, bounds.columns)
+        return Split(reader.result(), bounds.rows, bounds.columns)
+    except BaseException:
+        reader.cancel()
+        raise
+
+
+def _last_row_start(rows: bytes) -> int:
+    at = len(rows)
+    while (at := rows.rfind(b"<row", 0, at)) > 0:
+        if _ROW_START.match(rows, at):
+            return at
+    return -1
+
+
+class _PartReader:
+    def __init__(self, archive: zipfile.ZipFile, member: str, sheet: str) -> None:
+        self._member = member
+        self._sheet = sheet
+        self._parts = _workbook_parts(archive, member)
+        self._futures: list[concurrent.futures.Future[Any]] = []
+        # A part waiting for a thread holds its XML: at most two per thread wait.
+        self._slots = threading.BoundedSemaphore(2 * workers())
+
+    def submit(self, head: bytes, rows: bytes) -> bool:
+        """Queue a part for calamine; False if the rows hold what a cut could break."""
+        if (b"!" in rows and b"<!" in rows) or (b"?" in rows and b"<?" in rows):
+            return False  # a comment, CDATA or instruction might span the cut
+        self._slots.acquire()
+        try:
+            future = _threads().submit(self._read, head + rows + _END)
+        except BaseException:
+            self._slots.release()
+            raise
+        future.add_done_callback(lambda _: self._slots.release())
+        self._futures.append(future)
+        return True
+
+    def result(self) -> SplitSheet | None:
+        """The parts as one sheet, or None if one failed or they overlap."""
+        try:
+            parts = [future.result() for future in self._futures]
+        except CalamineError:
+            return None
+        bottom = -1
+        for part in parts:
+            if part.start is None:
+                continue
+            if part.start[0] <= bottom:
+                return None  # a reference placed a cell among an earlier part's rows
+            bottom = part.end[0]
+        return SplitSheet(parts)
+
+    def cancel(self) -> None:
+        for future in self._futures:
+            future.cancel()
+
+    def _read(self, xml: bytes) -> Any:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as copy:
+            for name, data in self._parts:
+                copy.writestr(name, data)
+            copy.writestr(self._member, xml)
+        del xml
+        buffer.seek(0)
+        book = CalamineWorkbook.from_filelike(buffer)
+        try:
+            return book.get_sheet_by_name(self._sheet)
+        finally:
+            book.close()
+
+
+def _workbook_parts(archive: zipfile.ZipFile, member: str) -> list[tuple[str, bytes]]:
+    """The parts calamine reads to open a workbook and give a sheet's values."""
+    names = ["[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels"]
+    rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    for match in re.finditer(r"<Relationship\b[^>]*>", rels):
+        tag = match[0]
+        kind = re.search(r'Type="([^"]*)"', tag)
+        target = re.search(r'Target="([^"]*)"', tag)
+        if kind and target and kind[1].endswith(_NEEDED_TYPES):
+            path = target[1]
+            name = path.lstrip("/") if path.startswith("/") else posixpath.join("xl", path)
+            names.append(posixpath.normpath(name))
+    present = archive.NameToInfo
+    return [(name, archive.read(name)) for name in dict.fromkeys(names) if name in present and name != member]
