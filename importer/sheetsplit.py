@@ -20,6 +20,7 @@ the sheet with the bounds returned.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import io
 import itertools
 import os
@@ -50,6 +51,7 @@ _NEEDED_TYPES = ("/sharedStrings", "/styles", "/theme")
 
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+_cpus = threading.Semaphore(min(4, os.cpu_count() or 1))
 
 
 def workers() -> int:
@@ -61,7 +63,8 @@ def _threads() -> concurrent.futures.ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = concurrent.futures.ThreadPoolExecutor(workers(), thread_name_prefix="calamine")
+            # More threads than CPUs: a part waiting for a CPU (_cpus) holds a thread, not a CPU.
+            _pool = concurrent.futures.ThreadPoolExecutor(2 * workers(), thread_name_prefix="calamine")
         return _pool
 
 
@@ -119,47 +122,64 @@ def read_split(
     bounds = FastBounds()
     reader = _PartReader(archive, member, sheet)
     head: bytes | None = None
-    rows = b""
+    held: list[bytes] = []  # rows not yet in a part
+    held_size = 0
     usable = True
     try:
-        for piece in pieces:
-            try:
-                bounds.feed(piece)
-            except NotStandard:
-                reader.cancel()
-                return Split(None, checked=False)
-            if not usable:
-                continue
-            if head is None:
-                rows += piece
-                at = rows.find(_OPEN)
-                if at < 0:
-                    usable = len(rows) < PART_MAX_BYTES
+        with _checking():
+            for piece in pieces:
+                try:
+                    bounds.feed(piece)
+                except NotStandard:
+                    reader.cancel()
+                    return Split(None, checked=False)
+                if not usable:
                     continue
-                head, rows = rows[: at + len(_OPEN)], rows[at + len(_OPEN) :]
-                if b"<worksheet" not in head or b"<!" in head or head.find(b"<?", 1) >= 0:
-                    usable = False
+                held.append(piece)
+                held_size += len(piece)
+                if head is None:
+                    rows = b"".join(held)
+                    at = rows.find(_OPEN)
+                    if at < 0:
+                        usable = held_size < PART_MAX_BYTES
+                        continue
+                    head, held = rows[: at + len(_OPEN)], [rows[at + len(_OPEN) :]]
+                    held_size = len(held[0])
+                    if b"<worksheet" not in head or b"<!" in head or head.find(b"<?", 1) >= 0:
+                        usable = False
+                        continue
+                if bounds.rows * bounds.columns > max_cells:
+                    usable = False  # refused below, once the far cell is known
                     continue
-            else:
-                rows += piece
-            if bounds.rows * bounds.columns > max_cells:
-                usable = False  # refused below, once the far cell is known
-                continue
-            if len(rows) >= part_size and (cut := _last_row_start(rows)) > 0:
-                usable = reader.submit(head, rows[:cut])
-                rows = rows[cut:]
+                if held_size >= part_size:
+                    rows = b"".join(held)
+                    if (cut := _last_row_start(rows)) > 0:
+                        usable = reader.submit(head, rows, cut)
+                        rows = rows[cut:]
+                    held, held_size = [rows], len(rows)
         too_big = bounds.rows * bounds.columns > max_cells
         if too_big or not usable or head is None:
             reader.cancel()
             return Split(None, bounds.rows, bounds.columns, too_big=too_big)
+        rows = b"".join(held)
         end = rows.find(_CLOSE)
-        if end < 0 or not reader.submit(head, rows[:end]):
+        if end < 0 or not reader.submit(head, rows, end):
             reader.cancel()
             return Split(None, bounds.rows, bounds.columns)
         return Split(reader.result(), bounds.rows, bounds.columns)
     except BaseException:
         reader.cancel()
         raise
+
+
+@contextlib.contextmanager
+def _checking() -> Iterator[None]:
+    """The check holds one CPU while it streams the sheet; the parts share the others."""
+    _cpus.acquire()
+    try:
+        yield
+    finally:
+        _cpus.release()
 
 
 def _last_row_start(rows: bytes) -> int:
@@ -176,16 +196,17 @@ class _PartReader:
         self._sheet = sheet
         self._parts = _workbook_parts(archive, member)
         self._futures: list[concurrent.futures.Future[Any]] = []
-        # A part waiting for a thread holds its XML: at most two per thread wait.
-        self._slots = threading.BoundedSemaphore(2 * workers())
+        # A part waiting for a thread holds its XML: at most one per thread waits.
+        self._slots = threading.BoundedSemaphore(workers())
 
-    def submit(self, head: bytes, rows: bytes) -> bool:
-        """Queue a part for calamine; False if the rows hold what a cut could break."""
-        if (b"!" in rows and b"<!" in rows) or (b"?" in rows and b"<?" in rows):
-            return False  # a comment, CDATA or instruction might span the cut
+    def submit(self, head: bytes, rows: bytes, end: int) -> bool:
+        """Queue ``rows[:end]`` as a part; False if they hold what a cut could break."""
+        for mark, opening in ((b"!", b"<!"), (b"?", b"<?")):
+            if rows.find(mark, 0, end) >= 0 and rows.find(opening, 0, end) >= 0:
+                return False  # a comment, CDATA or instruction might span the cut
         self._slots.acquire()
         try:
-            future = _threads().submit(self._read, head + rows + _END)
+            future = _threads().submit(self._read, head, memoryview(rows)[:end])
         except BaseException:
             self._slots.release()
             raise
@@ -212,19 +233,24 @@ class _PartReader:
         for future in self._futures:
             future.cancel()
 
-    def _read(self, xml: bytes) -> Any:
+    def _read(self, head: bytes, rows: memoryview) -> Any:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as copy:
             for name, data in self._parts:
                 copy.writestr(name, data)
-            copy.writestr(self._member, xml)
-        del xml
+            with copy.open(self._member, "w") as sheet:
+                sheet.write(head)
+                sheet.write(rows)
+                sheet.write(_END)
+        rows.release()
         buffer.seek(0)
-        book = CalamineWorkbook.from_filelike(buffer)
-        try:
-            return book.get_sheet_by_name(self._sheet)
-        finally:
-            book.close()
+        with _cpus:
+            book = CalamineWorkbook.from_filelike(buffer)
+            del buffer
+            try:
+                return book.get_sheet_by_name(self._sheet)
+            finally:
+                book.close()
 
 
 def _workbook_parts(archive: zipfile.ZipFile, member: str) -> list[tuple[str, bytes]]:
