@@ -126,7 +126,7 @@ def read_split(
     held_size = 0
     usable = True
     try:
-        with _checking():
+        with _Cpu() as cpu:
             for piece in pieces:
                 try:
                     bounds.feed(piece)
@@ -154,7 +154,7 @@ def read_split(
                 if held_size >= part_size:
                     rows = b"".join(held)
                     if (cut := _last_row_start(rows)) > 0:
-                        usable = reader.submit(head, rows, cut)
+                        usable = reader.submit(head, rows, cut, cpu)
                         rows = rows[cut:]
                     held, held_size = [rows], len(rows)
         too_big = bounds.rows * bounds.columns > max_cells
@@ -172,14 +172,25 @@ def read_split(
         raise
 
 
-@contextlib.contextmanager
-def _checking() -> Iterator[None]:
-    """The check holds one CPU while it streams the sheet; the parts share the others."""
-    _cpus.acquire()
-    try:
-        yield
-    finally:
+class _Cpu:
+    """The CPU slot the check holds while it streams the sheet: the parts share the others.
+    It is let go while the check waits for a part to finish, so that checks of several
+    sheets at once can never hold every slot while their parts wait for one."""
+
+    def __enter__(self) -> _Cpu:
+        _cpus.acquire()
+        return self
+
+    def __exit__(self, *_: object) -> None:
         _cpus.release()
+
+    @contextlib.contextmanager
+    def released(self) -> Iterator[None]:
+        _cpus.release()
+        try:
+            yield
+        finally:
+            _cpus.acquire()
 
 
 def _last_row_start(rows: bytes) -> int:
@@ -199,12 +210,15 @@ class _PartReader:
         # A part waiting for a thread holds its XML: at most one per thread waits.
         self._slots = threading.BoundedSemaphore(workers())
 
-    def submit(self, head: bytes, rows: bytes, end: int) -> bool:
-        """Queue ``rows[:end]`` as a part; False if they hold what a cut could break."""
+    def submit(self, head: bytes, rows: bytes, end: int, cpu: _Cpu | None = None) -> bool:
+        """Queue ``rows[:end]`` as a part; False if they hold what a cut could break. Waits,
+        with ``cpu`` let go, while every thread has a part waiting."""
         for mark, opening in ((b"!", b"<!"), (b"?", b"<?")):
             if rows.find(mark, 0, end) >= 0 and rows.find(opening, 0, end) >= 0:
                 return False  # a comment, CDATA or instruction might span the cut
-        self._slots.acquire()
+        if not self._slots.acquire(blocking=False):
+            with cpu.released() if cpu else contextlib.nullcontext():
+                self._slots.acquire()
         try:
             future = _threads().submit(self._read, head, memoryview(rows)[:end])
         except BaseException:

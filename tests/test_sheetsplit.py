@@ -6,6 +6,8 @@ of place: blank rows, rows that start further right, number formats, ragged rows
 from __future__ import annotations
 
 import random
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -132,3 +134,26 @@ def test_the_copies_hold_only_what_calamine_needs(tmp_path: Path) -> None:
         names = [name for name, _ in sheetsplit._workbook_parts(archive, "xl/worksheets/sheet1.xml")]
     assert "xl/styles.xml" in names and "xl/workbook.xml" in names
     assert not any(name.startswith("xl/worksheets/") for name in names)
+
+
+def test_sheets_read_at_once_share_the_cpus_without_deadlock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_parts: None
+) -> None:
+    # Each check holds a CPU slot; with two slots and three checks at once, a check that
+    # kept its slot while waiting for its parts would wait forever.
+    path = write_xlsx(tmp_path / "in.xlsx", messy_sheet(800, 5))
+    expected = read(path, split=False, monkeypatch=monkeypatch)
+    results: list[object] = []
+
+    def load() -> None:
+        with open_input(path) as loaded:
+            results.append((loaded.info, list(loaded.rows()), loaded.warnings))
+
+    threads = [threading.Thread(target=load, daemon=True) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 60
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    assert not any(thread.is_alive() for thread in threads), "sheet reads deadlocked"
+    assert results == [expected[1:]] * 3
