@@ -86,3 +86,49 @@ def graph_body(row: dict[str, str]) -> dict[str, object]:
             "countryOrRegion": row["Country"],
         }],
     }
+
+
+def write_xlsx_shared(path: Path, n: int) -> Path:
+    """The same sheet as ``write_xlsx``, laid out as Excel saves it: text in a shared-strings
+    table that cells point into (openpyxl writes every string inline in its cell instead)."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    from openpyxl import Workbook
+
+    template = path.with_suffix(".template.xlsx")
+    book = Workbook()
+    book.active.title = "Customers"
+    book.save(template)
+    strings: dict[str, int] = {}
+    rows = []
+    for number, values in enumerate((HEADERS, *customers(n)), 1):
+        cells = "".join(
+            f'<c r="{chr(65 + column)}{number}" t="s"><v>{strings.setdefault(value, len(strings))}</v></c>'
+            for column, value in enumerate(values)
+            if value
+        )
+        rows.append(f'<row r="{number}" spans="1:{len(HEADERS)}">{cells}</row>')
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    declaration = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    sheet = (f'{declaration}<worksheet xmlns="{main}"><dimension ref="A1:H{n + 1}"/>'
+             f'<sheetData>{"".join(rows)}</sheetData></worksheet>')
+    table = (f'{declaration}<sst xmlns="{main}" count="{len(strings)}" uniqueCount="{len(strings)}">'
+             + "".join(f"<si><t>{escape(text)}</t></si>" for text in strings) + "</sst>")
+    with zipfile.ZipFile(template) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = sheet.encode()
+            elif info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType='
+                                    b'"application/vnd.openxmlformats-officedocument.spreadsheetml.'
+                                    b'sharedStrings+xml"/></Types>')
+            elif info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdStrings" Type="http://'
+                                    b'schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                                    b'sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+            out.writestr(info.filename, data)
+        out.writestr("xl/sharedStrings.xml", table)
+    template.unlink()
+    return path

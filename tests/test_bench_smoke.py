@@ -31,4 +31,25 @@ def test_quick_benchmark_prints_a_row_per_client_with_every_customer_created() -
     assert "Targets, from the medians above:" in lines
     assert any(line.strip().startswith("ten businesses:") for line in lines)
     assert any(line.startswith("dry run, 20,000-row CSV:") for line in lines)
-    assert any(line.startswith("XLSX load, 5,000-row sheet") for line in lines)
+    for layout in ("inline strings", "shared strings"):
+        assert any(line.startswith(f"XLSX load, 5,000-row sheet ({layout})") for line in lines)
+
+
+def test_both_workbook_layouts_hold_the_same_customers(tmp_path: Path) -> None:
+    # The benchmark's two XLSX figures must time the same rows, whatever the layout.
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import datagen
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+
+    from importer.loader import open_input
+
+    expected = [tuple(row) for row in datagen.customers(300)]
+    for path in (
+        datagen.write_xlsx(tmp_path / "inline.xlsx", 300),
+        datagen.write_xlsx_shared(tmp_path / "shared.xlsx", 300),
+    ):
+        with open_input(path) as loaded:
+            assert loaded.info.headers == datagen.HEADERS
+            assert [row.values for row in loaded.rows()] == expected
