@@ -10,12 +10,14 @@ letters allowed) or, without one, after the previous cell of the row; a row with
 follows the previous row. Namespace prefixes are ignored and empty elements count as opened
 and closed.
 
-* Fast path, for what Excel, LibreOffice and openpyxl write: every cell tag is exactly
-  ``<c r="B7" s=".." t="..">``. Then a position is the reference itself, and each piece of XML
-  is checked with one regex that accepts only such tags with references within the largest
-  row and column seen so far. A piece with a cell beyond them is read reference by reference.
-* Anything else (a cell without a reference, a prefix, an unusual attribute, quotes or
-  reference): the sheet is parsed with expat and calamine's placement is followed exactly.
+* Fast path, for what Excel, LibreOffice, openpyxl and the Open XML SDK write: every cell
+  tag starts ``<c r="`` (or ``<x:c r="`` throughout, with the sheet's prefix). Then every
+  position is a reference, and the bounds are the largest row and column of any ``r``
+  attribute. Each piece of XML is checked with one regex for an ``r`` beyond the bounds so
+  far or written unusually; only such a piece is read reference by reference.
+* Anything else (a cell without a reference or with another prefix, UTF-16): the sheet is
+  parsed with expat and calamine's placement is followed exactly. It is slow (about 13,000
+  rows/s) and no writer we know of needs it.
 
 The bounds count from A1 and may count cells calamine leaves out (empty ones), never fewer.
 """
@@ -50,6 +52,16 @@ class DoctypeRefused(Exception):
 # not r="...": no reference, or one the fast path does not read.
 _ODD_CELL = re.compile(rb'<c(?! r=")[\s/>]')
 _PREFIXED_CELL = re.compile(rb"<[^\s<>/!?]+:c[\s/>]")
+_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s/>]")
+
+
+def _prefixed_patterns(prefix: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """For cells written <x:c ...>: one not starting with r="...", and one spelled otherwise
+    (unprefixed or with another prefix)."""
+    name = re.escape(prefix) + rb"c"
+    odd = re.compile(rb"<" + name + rb'(?! r=")[\s/>]')
+    other = re.compile(rb"<(?!" + name + rb"[\s/>])(?:[^\s<>/!?]+:)?c[\s/>]")
+    return odd, other
 _REF_VALUE = re.compile(rb'r="([A-Z]{0,3})([1-9][0-9]{0,6})"')
 # Every r attribute, in any element, however quoted or spaced: the slow way to read a piece.
 _ANY_REF = re.compile(rb"(?<![\w:.-])r\s*=\s*[\"']([A-Za-z]*)([0-9]*)")
@@ -81,16 +93,27 @@ class FastBounds:
     def __init__(self) -> None:
         self.rows = 0
         self.columns = 0
-        self._first = True
+        # The namespace prefix of the sheet's elements, b"x:" in <x:worksheet> as some
+        # generators write it; cells must all use it. Known after the first piece.
+        self.prefix: bytes | None = None
+        self._odd_cell = _ODD_CELL
+        self._other_cell = _PREFIXED_CELL
 
     def feed(self, piece: bytes) -> None:
         """Take the next piece (cut before a "<"); ``NotStandard`` if the fast path cannot."""
-        if self._first and b"\0" in piece[:4096]:
-            raise NotStandard("not UTF-8")  # UTF-16: only a real parser sees the tags
-        self._first = False
-        if b":" in piece and b":c" in piece and _PREFIXED_CELL.search(piece):
+        if self.prefix is None:
+            if b"\0" in piece[:4096]:
+                raise NotStandard("not UTF-8")  # UTF-16: only a real parser sees the tags
+            root = _ROOT.search(piece)
+            self.prefix = root[1] if root and root[1] else b""
+            if self.prefix:
+                self._odd_cell, self._other_cell = _prefixed_patterns(self.prefix)
+        if self.prefix:
+            if self._other_cell.search(piece):
+                raise NotStandard("cell spelled without the sheet's prefix")
+        elif b":" in piece and b":c" in piece and _PREFIXED_CELL.search(piece):
             raise NotStandard("prefixed cell")
-        if _ODD_CELL.search(piece):
+        if self._odd_cell.search(piece):
             raise NotStandard("cell without a leading reference")
         rows, columns = self.rows, self.columns
         # The last row or cell: in sheet order, the furthest down so far.

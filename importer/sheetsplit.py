@@ -10,11 +10,10 @@ rows that were checked, and each part's grid is no bigger than the checked bound
 
 The result is the same as one read: the same rows and numbers, the cells aligned from the
 leftmost column any part uses. Where that cannot be promised, ``read_split`` returns None and
-the caller reads the sheet whole: a sheet that is not in the form Excel writes (a cell without
-a reference, a comment or processing instruction among the rows, a prefixed <sheetData>), a
-part calamine refuses (the whole read then gives the message), or parts whose rows overlap
-(references out of order). Bounds that exceed ``max_cells`` stop the parts; the caller refuses
-the sheet with the bounds returned.
+the caller reads the sheet whole: a sheet not in the form writers use (a cell without a
+reference, a comment or processing instruction among the rows), a part calamine refuses (the
+whole read then gives the message), or parts whose rows overlap (references out of order).
+Bounds that exceed ``max_cells`` stop the parts; the caller refuses the sheet with them.
 """
 
 from __future__ import annotations
@@ -42,10 +41,38 @@ SPLIT_MIN_BYTES = 8 << 20  # sheet XML below this is read whole: about 16,000 ro
 SPLIT_MAX_BYTES = 1 << 30
 PART_MIN_BYTES = 4 << 20
 PART_MAX_BYTES = 32 << 20
-_OPEN = b"<sheetData>"
-_CLOSE = b"</sheetData>"
-_END = b"</sheetData></worksheet>"
-_ROW_START = re.compile(rb"<row[\s/>]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Tags:
+    """The tags a cut looks for, with the sheet's namespace prefix (b"" or b"x:")."""
+
+    prefix: bytes
+
+    @property
+    def open(self) -> bytes:
+        return b"<" + self.prefix + b"sheetData>"
+
+    @property
+    def close(self) -> bytes:
+        return b"</" + self.prefix + b"sheetData>"
+
+    @property
+    def end(self) -> bytes:
+        return b"</" + self.prefix + b"sheetData></" + self.prefix + b"worksheet>"
+
+    @property
+    def root(self) -> bytes:
+        return b"<" + self.prefix + b"worksheet"
+
+    def last_row_start(self, rows: bytes) -> int:
+        """Where the last <row> tag of ``rows`` starts, or -1."""
+        opening = b"<" + self.prefix + b"row"
+        at = len(rows)
+        while (at := rows.rfind(opening, 0, at)) > 0:
+            if rows[at + len(opening) : at + len(opening) + 1] in (b" ", b">", b"/", b"\t", b"\n", b"\r"):
+                return at
+        return -1
 # The parts of a workbook calamine needs besides the sheet: the rest stays out of the copies.
 _NEEDED_TYPES = ("/sharedStrings", "/styles", "/theme")
 
@@ -122,6 +149,7 @@ def read_split(
     bounds = FastBounds()
     reader = _PartReader(archive, member, sheet)
     head: bytes | None = None
+    tags = _Tags(b"")
     held: list[bytes] = []  # rows not yet in a part
     held_size = 0
     usable = True
@@ -139,13 +167,15 @@ def read_split(
                 held_size += len(piece)
                 if head is None:
                     rows = b"".join(held)
-                    at = rows.find(_OPEN)
+                    tags = _Tags(bounds.prefix or b"")
+                    at = rows.find(tags.open)
                     if at < 0:
                         usable = held_size < PART_MAX_BYTES
                         continue
-                    head, held = rows[: at + len(_OPEN)], [rows[at + len(_OPEN) :]]
+                    cut = at + len(tags.open)
+                    head, held = rows[:cut], [rows[cut:]]
                     held_size = len(held[0])
-                    if b"<worksheet" not in head or b"<!" in head or head.find(b"<?", 1) >= 0:
+                    if tags.root not in head or b"<!" in head or head.find(b"<?", 1) >= 0:
                         usable = False
                         continue
                 if bounds.rows * bounds.columns > max_cells:
@@ -153,8 +183,8 @@ def read_split(
                     continue
                 if held_size >= part_size:
                     rows = b"".join(held)
-                    if (cut := _last_row_start(rows)) > 0:
-                        usable = reader.submit(head, rows, cut, cpu)
+                    if (cut := tags.last_row_start(rows)) > 0:
+                        usable = reader.submit(head, rows, cut, tags, cpu)
                         rows = rows[cut:]
                     held, held_size = [rows], len(rows)
         too_big = bounds.rows * bounds.columns > max_cells
@@ -162,8 +192,8 @@ def read_split(
             reader.cancel()
             return Split(None, bounds.rows, bounds.columns, too_big=too_big)
         rows = b"".join(held)
-        end = rows.find(_CLOSE)
-        if end < 0 or not reader.submit(head, rows, end):
+        end = rows.find(tags.close)
+        if end < 0 or not reader.submit(head, rows, end, tags):
             reader.cancel()
             return Split(None, bounds.rows, bounds.columns)
         return Split(reader.result(), bounds.rows, bounds.columns)
@@ -193,14 +223,6 @@ class _Cpu:
             _cpus.acquire()
 
 
-def _last_row_start(rows: bytes) -> int:
-    at = len(rows)
-    while (at := rows.rfind(b"<row", 0, at)) > 0:
-        if _ROW_START.match(rows, at):
-            return at
-    return -1
-
-
 class _PartReader:
     def __init__(self, archive: zipfile.ZipFile, member: str, sheet: str) -> None:
         self._member = member
@@ -210,7 +232,7 @@ class _PartReader:
         # A part waiting for a thread holds its XML: at most one per thread waits.
         self._slots = threading.BoundedSemaphore(workers())
 
-    def submit(self, head: bytes, rows: bytes, end: int, cpu: _Cpu | None = None) -> bool:
+    def submit(self, head: bytes, rows: bytes, end: int, tags: _Tags, cpu: _Cpu | None = None) -> bool:
         """Queue ``rows[:end]`` as a part; False if they hold what a cut could break. Waits,
         with ``cpu`` let go, while every thread has a part waiting."""
         for mark, opening in ((b"!", b"<!"), (b"?", b"<?")):
@@ -220,7 +242,7 @@ class _PartReader:
             with cpu.released() if cpu else contextlib.nullcontext():
                 self._slots.acquire()
         try:
-            future = _threads().submit(self._read, head, memoryview(rows)[:end])
+            future = _threads().submit(self._read, head, memoryview(rows)[:end], tags.end)
         except BaseException:
             self._slots.release()
             raise
@@ -247,7 +269,7 @@ class _PartReader:
         for future in self._futures:
             future.cancel()
 
-    def _read(self, head: bytes, rows: memoryview) -> Any:
+    def _read(self, head: bytes, rows: memoryview, end: bytes) -> Any:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as copy:
             for name, data in self._parts:
@@ -255,7 +277,7 @@ class _PartReader:
             with copy.open(self._member, "w") as sheet:
                 sheet.write(head)
                 sheet.write(rows)
-                sheet.write(_END)
+                sheet.write(end)
         rows.release()
         buffer.seek(0)
         with _cpus:

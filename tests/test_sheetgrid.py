@@ -283,3 +283,27 @@ def test_a_nested_cell_is_a_damaged_workbook(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match=r"damaged .* a <c> inside a cell"):
         open_input(path)
+
+
+def prefixed(data: bytes, prefix: bytes = b"x") -> bytes:
+    """The same sheet with every element in a named namespace, as the Open XML SDK writes."""
+    data = re.sub(rb"<(/?)([A-Za-z])", rb"<\1" + prefix + rb":\2", data)
+    return data.replace(b'xmlns="', b"xmlns:" + prefix + b'="', 1)
+
+
+def test_a_sheet_prefixed_throughout_stays_on_the_fast_path() -> None:
+    rows = b"".join(b'<row r="%d">' % r + cell(f"A{r}") + cell(f"C{r}") + b"</row>" for r in range(1, 50))
+    data = prefixed(sheet(rows))
+    assert b'<x:c r="C49"' in data
+    assert fast_bounds(pieces(data, 64)) == (49, 3)
+
+
+@pytest.mark.parametrize(
+    "stray", [b"<c><v>1</v></c>", b'<y:c r="A1"><v>1</v></y:c>', b"<x:c><v>1</v></x:c>"]
+)
+def test_a_prefixed_sheet_with_a_cell_spelled_otherwise_leaves_the_fast_path(stray: bytes) -> None:
+    data = prefixed(sheet(b'<row r="1">' + cell("A1") + b"</row>"))
+    data = data.replace(b"</x:row>", stray + b"</x:row>")
+    with pytest.raises(NotStandard):
+        fast_bounds(pieces(data, 16))
+    assert parsed_bounds([data])[0] == 1

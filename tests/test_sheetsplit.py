@@ -6,6 +6,7 @@ of place: blank rows, rows that start further right, number formats, ragged rows
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 import zipfile
@@ -157,3 +158,25 @@ def test_sheets_read_at_once_share_the_cpus_without_deadlock(
         thread.join(timeout=max(0.0, deadline - time.monotonic()))
     assert not any(thread.is_alive() for thread in threads), "sheet reads deadlocked"
     assert results == [expected[1:]] * 3
+
+
+def test_a_sheet_prefixed_throughout_is_read_in_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_parts: None
+) -> None:
+    # <x:worksheet xmlns:x="..."><x:sheetData><x:row r="1"><x:c r="A1" ...>, as the Open XML
+    # SDK can write it: calamine reads it, and so must the parts.
+    path = write_xlsx(tmp_path / "in.xlsx", messy_sheet(500, 6))
+    member = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    xml = re.sub(rb"<(/?)([A-Za-z])", rb"<\1x:\2", parts[member])
+    parts[member] = xml.replace(b'xmlns="', b'xmlns:x="', 1)
+    assert b'<x:c r="C5"' in parts[member]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    whole = read(path, split=False, monkeypatch=monkeypatch)
+    split = read(path, split=True, monkeypatch=monkeypatch)
+    assert split[0] == "SplitSheet"
+    assert split[1:] == whole[1:]
+    assert len(whole[2]) > 400
