@@ -399,8 +399,8 @@ def xlsx_figures(workdir: Path, rows: int, repeat: int) -> list[str]:
     openpyxl writes) and in a shared-strings table (as Excel saves)."""
     return [
         _xlsx_figure(datagen.write_xlsx(workdir / "load.xlsx", rows), "inline strings", repeat),
-        _xlsx_figure(datagen.write_xlsx_shared(workdir / "load-shared.xlsx", rows), "shared strings",
-                     repeat),
+        _xlsx_figure(datagen.write_xlsx(workdir / "load-shared.xlsx", rows, shared_strings=True),
+                     "shared strings", repeat),
     ]
 
 

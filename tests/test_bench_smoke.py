@@ -48,7 +48,7 @@ def test_both_workbook_layouts_hold_the_same_customers(tmp_path: Path) -> None:
     expected = [tuple(row) for row in datagen.customers(300)]
     for path in (
         datagen.write_xlsx(tmp_path / "inline.xlsx", 300),
-        datagen.write_xlsx_shared(tmp_path / "shared.xlsx", 300),
+        datagen.write_xlsx(tmp_path / "shared.xlsx", 300, shared_strings=True),
     ):
         with open_input(path) as loaded:
             assert loaded.info.headers == datagen.HEADERS
