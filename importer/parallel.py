@@ -22,7 +22,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from .errors import ConfigError
 from .journal import fingerprint
 from .keys import customer_key
 from .mapper import ColumnMapping, MapOptions, map_row, to_body
@@ -86,11 +88,28 @@ def outcome(row: Row, mapping: ColumnMapping, setup: Setup) -> Valid | Invalid:
     if not (mapped.ok and customer):
         return name, email, mapped.problems
     body = to_body(customer, setup.version)
+    business, key = business_and_key(row, body, setup)
+    return name, email, business, key, body_json(body)
+
+
+def business_index(headers: tuple[str, ...], column: str) -> int | None:
+    """Where ``import.business_column`` is among the sheet's headers (None: not set)."""
+    if not column:
+        return None
+    try:
+        return headers.index(column)
+    except ValueError:
+        raise ConfigError(f"import.business_column {column!r} is not a column of the sheet") from None
+
+
+def business_and_key(row: Row, body: dict[str, Any], setup: Setup) -> tuple[str, str]:
+    """The business a valid row goes to, and the key that finds its repeats there: the
+    customer's (email, or name and phone), else the whole body's fingerprint."""
     business = setup.default_business
     if setup.business_index is not None:
         business = row.values[setup.business_index].strip() or business
     key = customer_key(body, match_name_phone=setup.match_name_phone)
-    return name, email, business, key or f"body:{fingerprint(body)}", body_json(body)
+    return business, key or f"body:{fingerprint(body)}"
 
 
 def map_chunk(rows: list[tuple[int, tuple[str, ...], int | None]]) -> list[Valid | Invalid]:

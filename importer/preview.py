@@ -20,10 +20,10 @@ from typing import Any
 
 from .config import Config
 from .errors import EXIT_OK, EXIT_ROWS_FAILED
-from .existing import customer_key
 from .loader import open_input
 from .mapper import MapOptions, build_mapping, describe_problem, map_row, to_body
 from .models import Problem
+from .parallel import Setup, business_and_key, business_index
 from .sync import SeenKeys
 
 MAX_PROBLEMS = 10
@@ -71,7 +71,8 @@ class Preview:
     problem_total: int = 0  # of every row
     problems_by_column: dict[str, int] = field(default_factory=dict)  # rows refused per column
     samples: tuple[Sample, ...] = ()  # the first MAX_SAMPLES valid rows
-    # Valid rows that repeat an earlier row's email: a run reports them `duplicate`, unsent.
+    # Valid rows that repeat an earlier row's customer (in the same business): a run reports
+    # them `duplicate`, unsent.
     duplicates: int = 0
     first_duplicates: tuple[tuple[int, int], ...] = ()  # (row, the row it repeats), a few
 
@@ -99,6 +100,17 @@ def build_preview(config: Config, path: str | Path, sheet: str | None = None) ->
             max_name_length=config.mapping.max_name_length,
         )
         version = config.graph.version
+        # Repeats are found as a run finds them: by customer, else by the whole body, within
+        # each business.
+        setup = Setup(
+            mapping.headers,
+            mapping.field_of,
+            options,
+            version,
+            business_index(mapping.headers, config.import_.business_column),
+            config.graph.business_id,
+            config.import_.match_name_phone,
+        )
         valid = invalid = problem_total = 0
         problems: list[ShownProblem] = []
         by_column: Counter[str] = Counter()
@@ -113,8 +125,8 @@ def build_preview(config: Config, path: str | Path, sheet: str | None = None) ->
                 body = to_body(mapped.customer, version)
                 if len(samples) < MAX_SAMPLES:
                     samples.append(Sample(row.number, body))
-                key = customer_key(body, match_name_phone=config.import_.match_name_phone)
-                if key and (earlier := seen.first(key, row.number)) is not None:
+                business, key = business_and_key(row, body, setup)
+                if (earlier := seen.first_in(business, key, row.number)) is not None:
                     duplicates += 1
                     if len(first_duplicates) < MAX_PROBLEMS:
                         first_duplicates.append((row.number, earlier))
@@ -175,7 +187,7 @@ def render_text(preview: Preview) -> str:
     lines += ["", f"Rows:     {p.rows:,}: {p.valid:,} valid, {p.invalid:,} invalid"]
     if p.duplicates:
         which = ", ".join(f"row {r} repeats row {e}" for r, e in p.first_duplicates)
-        lines.append(f"          {p.duplicates:,} of the valid rows repeat an earlier row's email "
+        lines.append(f"          {p.duplicates:,} of the valid rows repeat an earlier row's customer "
                      f"and will be reported as duplicates, not sent ({which})")
     if p.problems:
         shown = len(p.problems)

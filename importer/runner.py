@@ -107,15 +107,7 @@ class _Feed:
         self._seq = 0
         self._version = config.graph.version
         self._default_business = config.graph.business_id
-        column = config.import_.business_column
-        self._business_index = None
-        if column:
-            try:
-                self._business_index = mapping.headers.index(column)
-            except ValueError:
-                raise ConfigError(
-                    f"import.business_column {column!r} is not a column of the sheet"
-                ) from None
+        self._business_index = parallel.business_index(mapping.headers, config.import_.business_column)
         self._match_name_phone = config.import_.match_name_phone
         self.seen = SeenKeys()
         self._ahead: deque[_Planned] = deque()
@@ -193,7 +185,7 @@ class _Feed:
         key = customer_key(body, match_name_phone=self._match_name_phone)
         fp = fingerprint(body)
         key = key or f"body:{fp}"
-        repeats = self.seen.first(f"{business.lower()}\n{key}", row.number)
+        repeats = self.seen.first_in(business, key, row.number)
         return _Planned(seq, mapped, body, business, key, fp, repeats)
 
     def close(self) -> None:
@@ -333,7 +325,7 @@ def _dry_run(rows: Iterator[Row], mapping: ColumnMapping, feed: _Feed,
                                problems=problems, message=problems_text(problems))
         else:
             name, email, business, key, encoded = outcome
-            repeats = feed.seen.first(f"{business.lower()}\n{key}", row.number)
+            repeats = feed.seen.first_in(business, key, row.number)
             if repeats is not None:
                 result = RowResult(row, Status.DUPLICATE, display_name=name, email=email,
                                    business_id=business, message=repeats_text(key, repeats))

@@ -64,6 +64,10 @@ class SeenKeys:
         self.keys: dict[str, int] | None = {}
         self.db: sqlite3.Connection | None = None
 
+    def first_in(self, business: str, key: str, row: int) -> int | None:
+        """``first`` within one business: the same customer in two businesses is two."""
+        return self.first(f"{business.lower()}\n{key}", row)
+
     def first(self, key: str, row: int) -> int | None:
         """None when ``key`` is new (and remembers ``row`` for it), else the row that had it."""
         if self.keys is not None:

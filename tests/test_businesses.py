@@ -68,3 +68,40 @@ def test_an_unknown_business_in_the_column_stops_the_run_with_exit_3(
         rows = list(csv.DictReader(f))
     assert len(rows) == 3, "every row accounted for"
     assert rows[1]["status"] == "not_sent" and "nobody@contoso.com" in rows[1]["message"]
+
+
+def test_preview_finds_the_same_duplicates_as_a_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A repeat is a repeat within its business only; rows without an email or phone repeat
+    # when their whole customer does. Preview said otherwise for both before.
+    from importer.config import load_config
+    from importer.preview import build_preview
+
+    one, two = BUSINESSES[:2]
+    src = tmp_path / "in.csv"
+    with src.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["Name", "Email", "Business"])
+        w.writerows([
+            ["Ann", "ann@x.org", one],  # row 2
+            ["Ann", "ann@x.org", two],  # another business: a customer of its own
+            ["Ann B", "ANN@x.org", one],  # row 4 repeats row 2
+            ["Bob", "", one],
+            ["Bob", "", one],  # row 6 repeats row 5: the same customer, no email
+            ["Bob", "", two],
+            ["Ann", "ann@x.org", ""],  # no business: the default one, not `one`
+        ])
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        f'[graph]\nbase_url = "http://127.0.0.1:9"\nbusiness_id = "{BUSINESSES[4]}"\n'
+        f'[auth]\ntoken_env = "MB_TOKEN"\n[state]\ndir = "{tmp_path / "state"}"\n'
+        '[import]\nbusiness_column = "Business"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("MB_TOKEN", "t")
+    preview = build_preview(load_config(cfg), src)
+    assert main(["run", str(src), "--config", str(cfg), "--out", str(tmp_path / "o"), "-q", "--dry-run"]) == 0
+    with (tmp_path / "o" / "results.csv").open(encoding="utf-8-sig", newline="") as f:
+        run = [int(r["row"]) for r in csv.DictReader(f) if r["status"] == "duplicate"]
+    assert run == [4, 6]
+    assert [row for row, _ in preview.first_duplicates] == run
+    assert preview.first_duplicates == ((4, 2), (6, 5))
