@@ -16,11 +16,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
-
 from .config import AuthSection
 from .errors import ConfigError
 
@@ -54,6 +49,9 @@ def load_certificate(auth: AuthSection) -> dict[str, Any]:
 
 
 def _pfx_credential(path: Path, data: bytes, passphrase: str | None, env: str) -> dict[str, Any]:
+    # cryptography is imported here, not above: only certificate sign-in needs it.
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
     try:
         key, cert, _ = pkcs12.load_key_and_certificates(
             data, passphrase.encode() if passphrase else None
@@ -79,6 +77,9 @@ def _pfx_credential(path: Path, data: bytes, passphrase: str | None, env: str) -
 
 def _pem_credential(path: Path, data: bytes, passphrase: str | None, thumbprint: str,
                     env: str) -> dict[str, Any]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+
     found = _PEM_KEY.search(data)
     if not found:
         raise ConfigError(
@@ -120,6 +121,8 @@ def _pem_credential(path: Path, data: bytes, passphrase: str | None, thumbprint:
 
 
 def _require_rsa(key: object, path: Path) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ConfigError(
             f"auth.certificate_path: the key in {path} is not RSA; Entra ID signs in "

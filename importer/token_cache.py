@@ -11,8 +11,6 @@ import tempfile
 from contextlib import suppress
 from pathlib import Path
 
-import msal
-
 from .config import Config
 from .errors import ConfigError
 
@@ -23,6 +21,8 @@ class TokenCacheFile:
     """MSAL's token cache kept in a file that only its owner may read: it holds refresh tokens."""
 
     def __init__(self, path: Path) -> None:
+        import msal  # here, not above: only device code sign-in needs it
+
         self.path = path
         self.cache = msal.SerializableTokenCache()
 

@@ -115,7 +115,7 @@ async def test_a_fresh_token_comes_from_memory_without_a_thread_or_the_lock(
 ) -> None:
     """Every request asks for a token: MSAL is asked (in a worker thread, one caller at a
     time) only when its own cache would not serve the token any more."""
-    import importer.auth as auth_module
+    import importer.msal_sources as auth_module
 
     threads = 0
     real_to_thread = asyncio.to_thread
@@ -529,3 +529,20 @@ def test_static_token_identity_reads_its_claims() -> None:
         "mode": "token", "tenant": "t-1", "app": "a-1", "account": "adele@contoso.example"}
     assert describe_identity(StaticToken("opaque")) == {"mode": "token"}
     assert token not in repr(StaticToken(token))
+
+
+def test_msal_requests_and_cryptography_load_only_for_an_msal_sign_in() -> None:
+    # Together they take about 0.2 s to import: a dry run, a preview or a static token pays
+    # none of it; asking for an MSAL source loads them.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, importer.cli, importer.runner, importer.check, importer.preview\n"
+        "heavy = ('msal', 'requests', 'cryptography')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(heavy)}))\n"
+        "from importer.auth import AppSignIn\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(heavy)}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["[]", "['msal', 'requests']"]
