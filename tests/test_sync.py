@@ -237,3 +237,48 @@ def test_batch_size_sends_creates_through_batches(emu: ThreadedEmulator, tmp_pat
     code, again = run(cfg, sheet(tmp_path / "in.csv", people(100)), tmp_path / "r2")
     assert statuses(again) == {"unchanged": 100}
     assert not [e for e in emu.emulator.request_log[before:] if e.method == "POST"]
+
+
+def test_the_journal_opens_while_the_business_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A new journal takes milliseconds to create; opened after the reads, ten of them held
+    # back every business's first create. Here the reads answer only once the journal has
+    # started to open: opened after them, the reads would wait for it in vain.
+    import asyncio
+    from typing import Any
+
+    from importer import sync as sync_module
+    from importer.config import Config
+    from importer.existing import ExistingIndex
+    from importer.journal import Journal
+
+    async def scenario() -> sync_module.BusinessRun:
+        loop = asyncio.get_running_loop()
+        journal_opening = asyncio.Event()
+        real_init = Journal.__init__
+
+        def init(self: Journal, path: Path) -> None:
+            loop.call_soon_threadsafe(journal_opening.set)
+            real_init(self, path)
+
+        async def preflight(client: Any, business_id: str) -> dict[str, str]:
+            await asyncio.wait_for(journal_opening.wait(), 5)
+            return {"displayName": "Shop"}
+
+        async def load(cls: Any, client: Any, business_id: str) -> ExistingIndex:
+            await asyncio.wait_for(journal_opening.wait(), 5)
+            return ExistingIndex()
+
+        monkeypatch.setattr(Journal, "__init__", init)
+        monkeypatch.setattr(sync_module, "preflight", preflight)
+        monkeypatch.setattr(ExistingIndex, "load", classmethod(load))
+        sync = sync_module.Sync(None, None, Config(), state_dir=tmp_path,  # type: ignore[arg-type]
+                                input_sha256="0" * 64, restart=False)
+        try:
+            return await sync.business(BIZ)
+        finally:
+            sync.close(finished=True)
+
+    run = asyncio.run(scenario())
+    assert run.business_id == BIZ and run.index.count == 0
