@@ -19,10 +19,11 @@ runs. Every client runs in a child process, so its CPU time and peak RSS are its
     CPU/1k       user+system CPU seconds of the client per 1,000 rows
     RSS          peak resident memory of the client
 
-Then the dry run of a generated CSV (rows/s, peak RSS; 300,000 rows by default so the whole
-benchmark stays within about three minutes, ``--dry-run-rows 1000000`` for a million) and the
-load of a generated 100,000-row XLSX through importer.loader.open_input in a fresh process
-(rows/s, median of ``--repeat`` loads), with its strings inline and in a shared-strings table.
+Then the dry run of a generated CSV (rows/s, peak RSS; 200,000 rows by default so that the
+whole benchmark stays within about three and a half minutes, ``--dry-run-rows 1000000`` for a
+million) and the load of a generated 100,000-row XLSX through importer.loader.open_input in a
+fresh process (rows/s, median of ``--repeat`` loads), with its strings inline and in a
+shared-strings table.
 Nothing is written outside a temporary folder.
 
 The emulator is ``python -m importer.emulator``'s app, served by benchmarks/timed_emulator.py,
@@ -441,8 +442,8 @@ def runs_of(key: str, args: argparse.Namespace) -> tuple[int, int]:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Benchmark bookings-import against the Graph emulator.")
     p.add_argument("--rows", type=int, default=2000, help="rows per import run (default 2,000)")
-    p.add_argument("--naive-rows", type=int, default=400,
-                   help="rows for the sequential client, which needs a latency per row (default 400)")
+    p.add_argument("--naive-rows", type=int, default=300,
+                   help="rows for the sequential client, which needs a latency per row (default 300)")
     p.add_argument("--repeat", type=int, default=3,
                    help="runs of each bookings-import case; the table shows medians (default 3)")
     p.add_argument("--compare-repeat", type=int, default=1, metavar="K",
@@ -452,8 +453,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--skip-sdk", action="store_true", help="leave out the msgraph-sdk client")
     p.add_argument("--batch-size", type=int, default=0, metavar="N",
                    help="also measure [import] batch_size = N (JSON batching)")
-    p.add_argument("--dry-run-rows", type=int, default=300_000,
-                   help="rows of the dry-run CSV (default 300,000; 1,000,000 takes about 4 minutes)")
+    p.add_argument("--dry-run-rows", type=int, default=200_000,
+                   help="rows of the dry-run CSV (default 200,000; 1,000,000 takes about a minute)")
     p.add_argument("--xlsx-rows", type=int, default=100_000)
     p.add_argument("--only", default="", metavar="NAMES",
                    help="comma-separated subset of: one, ten, naive, sdk, batch, dry-run, xlsx")
