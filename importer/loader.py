@@ -29,6 +29,7 @@ from importer.csvsource import CsvSource
 from importer.errors import InputError
 from importer.models import Row, SheetInfo
 from importer.numformat import NumberFormat, compile_format, format_general
+from importer.sheetgrid import column_letters
 from importer.sources import CHUNK, Source, os_message
 from importer.xlsxsource import XlsxSource
 
@@ -314,12 +315,7 @@ def _parse_source_row(text: str) -> int | None:
 
 def _column_letter(index: int) -> str:
     """0 -> A, 25 -> Z, 26 -> AA: the letters Excel shows above a column."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+    return column_letters(index + 1)
 
 
 # --- opening ------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ __all__ = [
     "FastBounds",
     "NestedCell",
     "NotStandard",
+    "column_letters",
     "column_number",
     "fast_bounds",
     "parsed_bounds",
@@ -135,13 +136,14 @@ class FastBounds:
 @functools.lru_cache(maxsize=64)
 def _beyond(columns: int, rows: int) -> re.Pattern[bytes]:
     """An r attribute beyond ``columns`` x ``rows`` or not written as r="B7" or r="7"."""
-    letters = _at_most(_letters(columns), "A", "Z") if columns else "(?!)"
+    letters = _at_most(column_letters(columns), "A", "Z") if columns else "(?!)"
     digits = _at_most(str(rows), "0", "9") if rows else "(?!)"
     within = f"(?:{letters})?{digits}".encode()
     return re.compile(rb'r(?:="(?!' + within + rb'")|\s+=|=\s|=\')')
 
 
-def _letters(number: int) -> str:
+def column_letters(number: int) -> str:
+    """1 -> A, 26 -> Z, 27 -> AA: the inverse of ``column_number``."""
     letters = ""
     while number:
         number, rest = divmod(number - 1, 26)

@@ -56,10 +56,7 @@ _ZIP_ERRORS = (
 
 def column_index(letters: str) -> int:
     """A -> 0, Z -> 25, AA -> 26: the inverse of the letters Excel shows above a column."""
-    index = 0
-    for char in letters:
-        index = index * 26 + ord(char) - 64
-    return index - 1
+    return sheetgrid.column_number(letters) - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +296,7 @@ def _check_extent(archive: zipfile.ZipFile, member: str, sheet: str, shown: str)
 
 def _refuse_extent(rows: int, columns: int, sheet: str, shown: str) -> None:
     if rows * columns > MAX_CELLS:
-        far = f"{_column_letters(columns)}{rows}"
+        far = f"{sheetgrid.column_letters(columns)}{rows}"
         raise InputError(
             shown,
             f"sheet {sheet!r} uses cells up to {far} "
@@ -311,15 +308,6 @@ def _refuse_extent(rows: int, columns: int, sheet: str, shown: str) -> None:
 def _worth_splitting(info: zipfile.ZipInfo) -> bool:
     size = info.file_size
     return sheetsplit.SPLIT_MIN_BYTES <= size <= sheetsplit.SPLIT_MAX_BYTES and sheetsplit.workers() > 1
-
-
-def _column_letters(number: int) -> str:
-    """1 -> A, 27 -> AA."""
-    letters = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _read_part(archive: zipfile.ZipFile, name: str, shown: str) -> ElementTree.Element | None:
