@@ -23,8 +23,6 @@ import contextlib
 import io
 import itertools
 import os
-import posixpath
-import re
 import threading
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -73,8 +71,6 @@ class _Tags:
             if rows[at + len(opening) : at + len(opening) + 1] in (b" ", b">", b"/", b"\t", b"\n", b"\r"):
                 return at
         return -1
-# The parts of a workbook calamine needs besides the sheet: the rest stays out of the copies.
-_NEEDED_TYPES = ("/sharedStrings", "/styles", "/theme")
 
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -141,13 +137,19 @@ class SplitSheet:
 
 
 def read_split(
-    archive: zipfile.ZipFile, member: str, sheet: str, pieces: Iterable[bytes], max_cells: int
+    archive: zipfile.ZipFile,
+    member: str,
+    sheet: str,
+    parts: list[tuple[str, bytes]],
+    pieces: Iterable[bytes],
+    max_cells: int,
 ) -> Split:
-    """Check the sheet XML from ``pieces`` and read it in parts (see the module's notes)."""
+    """Check the sheet XML from ``pieces`` and read it in parts (see the module's notes), each
+    a workbook of ``parts`` (name, data) and the part's rows as ``member``."""
     size = archive.getinfo(member).file_size
     part_size = min(max(size // (2 * workers()), PART_MIN_BYTES), PART_MAX_BYTES)
     bounds = FastBounds()
-    reader = _PartReader(archive, member, sheet)
+    reader = _PartReader(member, sheet, [(n, d) for n, d in parts if n != member])
     head: bytes | None = None
     tags = _Tags(b"")
     held: list[bytes] = []  # rows not yet in a part
@@ -224,10 +226,10 @@ class _Cpu:
 
 
 class _PartReader:
-    def __init__(self, archive: zipfile.ZipFile, member: str, sheet: str) -> None:
+    def __init__(self, member: str, sheet: str, parts: list[tuple[str, bytes]]) -> None:
         self._member = member
         self._sheet = sheet
-        self._parts = _workbook_parts(archive, member)
+        self._parts = parts
         self._futures: list[concurrent.futures.Future[Any]] = []
         # A part waiting for a thread holds its XML: at most one per thread waits.
         self._slots = threading.BoundedSemaphore(workers())
@@ -287,19 +289,3 @@ class _PartReader:
                 return book.get_sheet_by_name(self._sheet)
             finally:
                 book.close()
-
-
-def _workbook_parts(archive: zipfile.ZipFile, member: str) -> list[tuple[str, bytes]]:
-    """The parts calamine reads to open a workbook and give a sheet's values."""
-    names = ["[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels"]
-    rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-    for match in re.finditer(r"<Relationship\b[^>]*>", rels):
-        tag = match[0]
-        kind = re.search(r'Type="([^"]*)"', tag)
-        target = re.search(r'Target="([^"]*)"', tag)
-        if kind and target and kind[1].endswith(_NEEDED_TYPES):
-            path = target[1]
-            name = path.lstrip("/") if path.startswith("/") else posixpath.join("xl", path)
-            names.append(posixpath.normpath(name))
-    present = archive.NameToInfo
-    return [(name, archive.read(name)) for name in dict.fromkeys(names) if name in present and name != member]

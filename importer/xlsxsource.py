@@ -39,6 +39,8 @@ MAX_METADATA_BYTES = 64 << 20  # workbook.xml, styles.xml and rels are parsed wh
 # and a failed allocation aborts the whole process: a stray cell in XFD1048576 would ask for
 # 512 GiB. 50 million cells is 1.6 GB, twice a 1,000,000-row by 25-column customer list.
 MAX_CELLS = 50_000_000
+# Besides the workbook itself, the parts a sheet's values depend on (read_split's copies).
+_COPIED_TYPES = ("/sharedStrings", "/styles", "/theme")
 
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 # What reading a damaged zip member can raise: bad headers, bad CRC, a corrupt deflate stream.
@@ -85,7 +87,8 @@ class XlsxSource:
         self._book: CalamineWorkbook | None = None
         try:
             _check_sizes(self._zip, shown)
-            entries = _read_sheet_entries(self._zip, shown)
+            self._targets = _workbook_targets(self._zip, shown)
+            entries = _read_sheet_entries(self._zip, shown, self._targets)
             self._formats = _read_cell_formats(self._zip)
             self._book = _open_book(file, shown)
             self.sheet, self._calamine_sheet, member = self._choose(entries, sheet)
@@ -200,8 +203,9 @@ class XlsxSource:
     def _split(self, info: zipfile.ZipInfo, name: str) -> sheetsplit.Split:
         """Check the sheet and read it in parts on every CPU (sheetsplit.py)."""
         try:
+            parts = _copied_parts(self._zip, self._targets)
             pieces = _pieces(self._zip, info.filename)
-            split = sheetsplit.read_split(self._zip, info.filename, name, pieces, MAX_CELLS)
+            split = sheetsplit.read_split(self._zip, info.filename, name, parts, pieces, MAX_CELLS)
         except _ZIP_ERRORS as exc:
             raise InputError(
                 self._shown, f"the workbook is damaged ({exc}); open it in Excel and save it again"
@@ -334,14 +338,8 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-def _read_sheet_entries(archive: zipfile.ZipFile, shown: str) -> list[_SheetEntry]:
-    """Sheet names, visibility and XML parts, from xl/workbook.xml and its relationships."""
-    workbook = _read_part(archive, "xl/workbook.xml", shown)
-    if workbook is None:
-        raise InputError(
-            shown,
-            "this zip file is not an Excel workbook (no xl/workbook.xml); open it in Excel and save as .xlsx",
-        )
+def _workbook_targets(archive: zipfile.ZipFile, shown: str) -> dict[str, tuple[str, str]]:
+    """Relationship id -> (zip member, relationship type), from xl/_rels/workbook.xml.rels."""
     targets: dict[str, tuple[str, str]] = {}
     rels = _read_part(archive, "xl/_rels/workbook.xml.rels", shown)
     for rel in rels.iter() if rels is not None else ():
@@ -349,6 +347,29 @@ def _read_sheet_entries(archive: zipfile.ZipFile, shown: str) -> list[_SheetEntr
             target = rel.get("Target", "")
             member = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
             targets[rel.get("Id", "")] = (posixpath.normpath(member), rel.get("Type", ""))
+    return targets
+
+
+def _copied_parts(
+    archive: zipfile.ZipFile, targets: dict[str, tuple[str, str]]
+) -> list[tuple[str, bytes]]:
+    """The parts calamine reads to open a workbook and give a sheet's values: what every
+    in-memory copy of sheetsplit.py holds besides its rows."""
+    names = ["[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels"]
+    names += [member for member, kind in targets.values() if kind.endswith(_COPIED_TYPES)]
+    return [(name, archive.read(name)) for name in dict.fromkeys(names) if name in archive.NameToInfo]
+
+
+def _read_sheet_entries(
+    archive: zipfile.ZipFile, shown: str, targets: dict[str, tuple[str, str]]
+) -> list[_SheetEntry]:
+    """Sheet names, visibility and XML parts, from xl/workbook.xml and its relationships."""
+    workbook = _read_part(archive, "xl/workbook.xml", shown)
+    if workbook is None:
+        raise InputError(
+            shown,
+            "this zip file is not an Excel workbook (no xl/workbook.xml); open it in Excel and save as .xlsx",
+        )
     entries = []
     for node in workbook.iter():
         if _local(node.tag) != "sheet":

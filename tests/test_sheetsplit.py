@@ -132,7 +132,8 @@ def test_one_cpu_reads_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sm
 def test_the_copies_hold_only_what_calamine_needs(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "in.xlsx", SheetSpec("A", [["x"]]), SheetSpec("B", [["y"]]))
     with zipfile.ZipFile(path) as archive:
-        names = [name for name, _ in sheetsplit._workbook_parts(archive, "xl/worksheets/sheet1.xml")]
+        targets = xlsxsource._workbook_targets(archive, str(path))
+        names = [name for name, _ in xlsxsource._copied_parts(archive, targets)]
     assert "xl/styles.xml" in names and "xl/workbook.xml" in names
     assert not any(name.startswith("xl/worksheets/") for name in names)
 
