@@ -1,4 +1,4 @@
-"""bookings-import's pipeline with creates sent through JSON batching (importer.batching).
+"""bookings-import's pipeline with creates sent through JSON batching (importer.send.batching).
 
     python benchmarks/batch_client.py URL BUSINESS TOKEN INPUT.csv OUT.json BATCH_SIZE
 
@@ -21,13 +21,13 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from importer.auth import StaticToken
-from importer.batching import BatchSender, group_jobs
-from importer.graph import GraphClient
-from importer.loader import open_input
-from importer.mapper import MapOptions, build_mapping, map_row, to_body
+from importer.map.mapper import MapOptions, build_mapping, map_row, to_body
 from importer.models import RowResult, Status
-from importer.submitter import Job, Submitter, run_pool
+from importer.read.loader import open_input
+from importer.send.batching import BatchSender, group_jobs
+from importer.send.graph import GraphClient
+from importer.send.submitter import Job, Submitter, run_pool
+from importer.signin.auth import StaticToken
 
 
 async def run(url: str, business: str, token: str, input_csv: str, size: int) -> dict[str, Any]:

@@ -21,7 +21,7 @@ runs. Every client runs in a child process, so its CPU time and peak RSS are its
 
 Then the dry run of a generated CSV (rows/s, peak RSS; 200,000 rows by default so that the
 whole benchmark stays within about three and a half minutes, ``--dry-run-rows 1000000`` for a
-million) and the load of a generated 100,000-row XLSX through importer.loader.open_input in a
+million) and the load of a generated 100,000-row XLSX through importer.read.loader.open_input in a
 fresh process (rows/s, median of ``--repeat`` loads), with its strings inline and in a
 shared-strings table.
 Nothing is written outside a temporary folder.
@@ -390,7 +390,7 @@ def dry_run_figure(workdir: Path, rows: int) -> str:
 # reading every row took, and how the sheet was read (in parts on several CPUs, or whole).
 XLSX_LOAD = """
 import sys, time
-from importer.loader import open_input
+from importer.read.loader import open_input
 started = time.perf_counter()
 with open_input(sys.argv[1]) as loaded:
     count = sum(1 for _ in loaded.rows())

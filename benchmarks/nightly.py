@@ -17,10 +17,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from importer.auth import StaticToken
 from importer.config import Config
 from importer.emulator import EmulatorSettings, running_emulator
 from importer.runner import RunOptions, run_import
+from importer.signin.auth import StaticToken
 
 BIZ = "nightly@contoso.onmicrosoft.com"
 

@@ -28,14 +28,14 @@ import sys
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from .auth import PERSONAL_ACCOUNTS_TENANT, TokenSource, describe_identity, make_token_source
-from .clouds import DELEGATED_PERMISSION as PERMISSION
-from .clouds import Cloud, get_cloud
 from .config import Config
-from .credentials import token_claims
 from .errors import EXIT_OK, EXIT_SERVICE, AuthError, ConfigError
-from .graph import GraphClient, GraphError, TransportError
-from .session import bookings_unknown, graph_root, new_session
+from .send.graph import GraphClient, GraphError, TransportError
+from .send.session import bookings_unknown, graph_root, new_session
+from .signin.auth import PERSONAL_ACCOUNTS_TENANT, TokenSource, describe_identity, make_token_source
+from .signin.clouds import DELEGATED_PERMISSION as PERMISSION
+from .signin.clouds import Cloud, get_cloud
+from .signin.credentials import token_claims
 
 # Permissions that let an app create customers, least privileged first.
 WRITE_PERMISSIONS = (PERMISSION, "Bookings.ReadWrite.All", "Bookings.Manage.All")

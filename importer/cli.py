@@ -19,15 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .auth import StaticToken, make_token_source
 from .config import Config, load_config
 from .errors import EXIT_INTERRUPTED, ConfigError, ImporterError, UsageError
-from .progress import Progress
-from .report import summary_line
+from .report.progress import Progress
+from .report.results import summary_line
+from .signin.auth import StaticToken, make_token_source
 
 if TYPE_CHECKING:
-    from .auth import TokenSource
     from .runner import RunOptions, RunOutcome
+    from .signin.auth import TokenSource
 
 log = logging.getLogger("importer")
 
@@ -179,7 +179,7 @@ def _setup_logging(args: argparse.Namespace) -> None:
         level = logging.ERROR
     elif getattr(args, "verbose", False):
         level = logging.DEBUG
-    from .logs import install
+    from .report.logs import install
 
     install(getattr(args, "log_format", "text"), level)
 
@@ -267,7 +267,7 @@ def _check_inbox_args(args: argparse.Namespace, config: Config) -> None:
 async def _import(args: argparse.Namespace, config: Config, options: RunOptions,
                   tokens: TokenSource | None, progress: Progress, stop: asyncio.Event) -> int:
     """Run one input (or each file of --inbox), prune old runs, say how it went."""
-    from . import logs
+    from .report import logs
     from .runner import run_import
 
     json_log = args.log_format == "json"
@@ -296,7 +296,7 @@ async def _import(args: argparse.Namespace, config: Config, options: RunOptions,
         fields = {"fatal_error": fatal} if fatal else {}
         bases = [outcome.out_dir.parent]
     if args.keep_runs:
-        from .retention import prune_runs
+        from .report.retention import prune_runs
 
         for base in bases:
             prune_runs(base, args.keep_runs)
@@ -340,7 +340,7 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from .loader import open_input
+    from .read.loader import open_input
     from .starter import render_starter, write_starter
 
     with open_input(args.input, sheet=args.sheet) as loaded:
@@ -401,7 +401,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except ImporterError as exc:
         if log_format == "json":
-            from .logs import log_failure
+            from .report.logs import log_failure
 
             log_failure(str(exc), exc.exit_code)
         else:

@@ -35,9 +35,9 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ImporterError, UsageError
-from .logs import emit
-from .report import summary_line
-from .retention import REPORT_SUFFIX, SUMMARY
+from .report.logs import emit
+from .report.results import summary_line
+from .report.retention import REPORT_SUFFIX, SUMMARY
 from .runner import RunOptions, RunOutcome
 
 SUFFIXES = frozenset({".csv", ".xlsx", ".xlsm"})

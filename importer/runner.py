@@ -20,7 +20,6 @@ from typing import Any
 import platformdirs
 
 from . import __version__, parallel
-from .auth import TokenSource
 from .config import Config
 from .errors import (
     EXIT_INTERRUPTED,
@@ -30,17 +29,18 @@ from .errors import (
     ConfigError,
     ImporterError,
 )
-from .existing import customer_key
-from .graph import GraphClient
-from .journal import fingerprint
-from .loader import open_input, sha256_file
-from .mapper import ColumnMapping, MapOptions, build_mapping, map_row, to_body
+from .map.mapper import ColumnMapping, MapOptions, build_mapping, map_row, to_body
 from .models import MappedRow, Problem, Row, RowResult, Status
-from .progress import Progress
-from .report import FAILED_STATUSES, ReportWriter, default_run_dir
-from .session import graph_root, new_session, refusal_message
-from .submitter import FatalRunError, Job, Submitter, run_pool
-from .sync import SeenKeys, Sync
+from .read.loader import open_input, sha256_file
+from .report.progress import Progress
+from .report.results import FAILED_STATUSES, ReportWriter, default_run_dir
+from .send.existing import customer_key
+from .send.graph import GraphClient
+from .send.journal import fingerprint
+from .send.session import graph_root, new_session, refusal_message
+from .send.submitter import FatalRunError, Job, Submitter, run_pool
+from .send.sync import SeenKeys, Sync
+from .signin.auth import TokenSource
 
 __all__ = ["RunOptions", "RunOutcome", "graph_root", "new_session", "refusal_message", "run_import"]
 

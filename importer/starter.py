@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import ConfigError, UsageError
-from .fields import IGNORE, NAME_FIELDS, detect_field
-from .mapper import build_mapping
+from .map.fields import IGNORE, NAME_FIELDS, detect_field
+from .map.mapper import build_mapping
 
 DEFAULT_NAME = "bookings-import.toml"
 

@@ -22,15 +22,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from importer.auth import (
+from importer.config import Config
+from importer.errors import AuthError, ConfigError
+from importer.signin.auth import (
     PERSONAL_ACCOUNTS_TENANT,
     StaticToken,
     describe_identity,
     make_token_source,
     resolve_sign_in,
 )
-from importer.config import Config
-from importer.errors import AuthError, ConfigError
 from tests.fake_authority import FakeAuthority, run_fake_authority
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
@@ -115,7 +115,7 @@ async def test_a_fresh_token_comes_from_memory_without_a_thread_or_the_lock(
 ) -> None:
     """Every request asks for a token: MSAL is asked (in a worker thread, one caller at a
     time) only when its own cache would not serve the token any more."""
-    import importer.msal_sources as auth_module
+    import importer.signin.msal_sources as auth_module
 
     threads = 0
     real_to_thread = asyncio.to_thread
@@ -541,7 +541,7 @@ def test_msal_requests_and_cryptography_load_only_for_an_msal_sign_in() -> None:
         "import sys, importer.cli, importer.runner, importer.check, importer.preview\n"
         "heavy = ('msal', 'requests', 'cryptography')\n"
         "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(heavy)}))\n"
-        "from importer.auth import AppSignIn\n"
+        "from importer.signin.auth import AppSignIn\n"
         "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(heavy)}))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

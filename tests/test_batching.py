@@ -12,13 +12,13 @@ import aiohttp
 import pytest
 from aioresponses import CallbackResult, aioresponses
 
-from importer.auth import StaticToken
-from importer.batching import BatchSender, group_jobs, send_batch
 from importer.emulator import EmulatorSettings, running_emulator
-from importer.graph import GraphClient
 from importer.models import Customer, MappedRow, Row, Status
-from importer.pacing import Pacer
-from importer.submitter import FatalRunError, Job, run_pool
+from importer.send.batching import BatchSender, group_jobs, send_batch
+from importer.send.graph import GraphClient
+from importer.send.pacing import Pacer
+from importer.send.submitter import FatalRunError, Job, run_pool
+from importer.signin.auth import StaticToken
 from tests.clock import FakeClock
 
 BASE = "https://graph.example.test"

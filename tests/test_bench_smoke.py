@@ -43,7 +43,7 @@ def test_both_workbook_layouts_hold_the_same_customers(tmp_path: Path) -> None:
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
 
-    from importer.loader import open_input
+    from importer.read.loader import open_input
 
     expected = [tuple(row) for row in datagen.customers(300)]
     for path in (

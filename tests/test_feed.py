@@ -9,7 +9,7 @@ import pytest
 
 from importer.config import Config
 from importer.errors import InputError
-from importer.mapper import build_mapping
+from importer.map.mapper import build_mapping
 from importer.models import Row
 from importer.runner import _Feed
 

@@ -9,8 +9,7 @@ import aiohttp
 import pytest
 from aioresponses import aioresponses
 
-from importer.auth import StaticToken
-from importer.graph import (
+from importer.send.graph import (
     AuthRefused,
     GraphClient,
     GraphError,
@@ -19,6 +18,7 @@ from importer.graph import (
     parse_retry_after,
     segment,
 )
+from importer.signin.auth import StaticToken
 
 BASE = "https://graph.example.test"
 BIZ = "contoso@contoso.com"

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from importer import logs
 from importer.cli import main
 from importer.emulator import EmulatorSettings
 from importer.inbox import candidates, is_temporary, settled
+from importer.report import logs
 from tests.emulator_thread import ThreadedEmulator, emulator_in_thread
 from tests.test_cli import BIZ, SAMPLES, TOKEN, write_config
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from importer.errors import RunLocked
-from importer.journal import Journal, fingerprint, journal_path
-from importer.lock import RunLock
+from importer.send.journal import Journal, fingerprint, journal_path
+from importer.send.lock import RunLock
 
 
 def test_fingerprint_is_stable_and_order_free() -> None:
@@ -67,7 +67,7 @@ def test_lock_is_exclusive_and_freed_when_the_holder_dies(tmp_path: Path) -> Non
     lock.release()
     # A process that takes the lock and dies without releasing it.
     code = (
-        "import os, sys; from pathlib import Path; from importer.lock import RunLock; "
+        "import os, sys; from pathlib import Path; from importer.send.lock import RunLock; "
         f"RunLock(Path({str(tmp_path)!r}), 'biz@x.com').acquire(); os._exit(0)"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=30)
@@ -76,7 +76,7 @@ def test_lock_is_exclusive_and_freed_when_the_holder_dies(tmp_path: Path) -> Non
 
 
 def test_seen_keys_find_repeats_before_and_after_moving_to_disk() -> None:
-    from importer.sync import SeenKeys
+    from importer.send.sync import SeenKeys
 
     seen = SeenKeys(in_memory=3)
     assert [seen.first(k, n) for n, k in enumerate(["a", "b", "a", "c"], start=2)] == [
@@ -92,7 +92,7 @@ def test_seen_keys_find_repeats_before_and_after_moving_to_disk() -> None:
 KILLED = """
 import os, sys
 from pathlib import Path
-from importer.journal import Journal
+from importer.send.journal import Journal
 j = Journal(Path(sys.argv[1]))
 j.begin_run("sha", restart=False)
 j.mark("email:old", "fp0", "sent", row=1)

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from importer import loader, xlsxsource
 from importer.errors import EXIT_USAGE, InputError
-from importer.loader import open_input, sha256_file
 from importer.models import Row
+from importer.read import loader, xlsxsource
+from importer.read.loader import open_input, sha256_file
 from tests.loader_fixtures import SheetSpec, fake_ole, patch_zip, table, write_xlsx
 
 

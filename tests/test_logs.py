@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from importer import logs
 from importer.cli import main
 from importer.config import Config
 from importer.emulator import EmulatorSettings, FaultRule
 from importer.models import Attempt, Problem, Row, RowResult, Status
+from importer.report import logs
 from tests.emulator_thread import ThreadedEmulator, emulator_in_thread
 from tests.test_cli import BIZ, SAMPLE_INVALID, SAMPLES, TOKEN, write_config
 

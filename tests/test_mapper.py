@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from importer.errors import ConfigError
-from importer.fields import VOCABULARY, detect_field
-from importer.mapper import (
+from importer.map.fields import VOCABULARY, detect_field
+from importer.map.mapper import (
     FIELDS,
     ColumnMapping,
     MapOptions,
@@ -15,8 +15,8 @@ from importer.mapper import (
     map_row,
     to_body,
 )
+from importer.map.normalise import normalise_phone
 from importer.models import Address, Customer, MappedRow, Phone, Problem, Row
-from importer.normalise import normalise_phone
 
 OPTIONS = MapOptions()
 

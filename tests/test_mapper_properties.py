@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from importer.errors import ConfigError
-from importer.mapper import (
+from importer.map.mapper import (
     ColumnMapping,
     MapOptions,
     build_mapping,
@@ -19,8 +19,8 @@ from importer.mapper import (
     map_row,
     to_body,
 )
+from importer.map.normalise import _fast_e164, _plain_email
 from importer.models import PHONE_TYPES, Row
-from importer.normalise import _fast_e164, _plain_email
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

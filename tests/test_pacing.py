@@ -3,7 +3,7 @@ import itertools
 
 import pytest
 
-from importer.pacing import Pacer, RateLimiter
+from importer.send.pacing import Pacer, RateLimiter
 from tests.clock import FakeClock
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from importer.models import Attempt, Problem, Row, RowResult, SheetInfo, Status
-from importer.report import ReportWriter, error_text, neutralise, summary_line
+from importer.report.results import ReportWriter, error_text, neutralise, summary_line
 
 INFO = SheetInfo(path="in.csv", kind="csv", headers=("Name", "Email", "Phone"), header_row=1)
 

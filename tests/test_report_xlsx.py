@@ -11,9 +11,9 @@ import pytest
 
 from importer.cli import main
 from importer.emulator import EmulatorSettings
-from importer.loader import open_input
 from importer.models import Problem, Row, RowResult, SheetInfo, Status
-from importer.report import ReportWriter
+from importer.read.loader import open_input
+from importer.report.results import ReportWriter
 from tests.emulator_thread import ThreadedEmulator, emulator_in_thread
 from tests.test_cli import BIZ, SAMPLE_INVALID, SAMPLE_VALID, SAMPLES, TOKEN, read_csv, write_config
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from importer.cli import main
-from importer.retention import prune_runs, run_folders
+from importer.report.retention import prune_runs, run_folders
 from tests.test_cli import SAMPLES
 
 

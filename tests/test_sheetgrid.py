@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from python_calamine import CalamineError, CalamineWorkbook
 
-from importer import sheetgrid
 from importer.errors import InputError
-from importer.loader import open_input
-from importer.sheetgrid import NestedCell, NotStandard, fast_bounds, parsed_bounds
+from importer.read import sheetgrid
+from importer.read.loader import open_input
+from importer.read.sheetgrid import NestedCell, NotStandard, fast_bounds, parsed_bounds
 
 from .loader_fixtures import patch_zip, table
 

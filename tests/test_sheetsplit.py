@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from importer import sheetsplit, xlsxsource
 from importer.errors import InputError
-from importer.loader import open_input
+from importer.read import sheetsplit, xlsxsource
+from importer.read.loader import open_input
 
 from .loader_fixtures import SheetSpec, patch_zip, write_xlsx
 

@@ -10,10 +10,10 @@ import aiohttp
 import pytest
 from aioresponses import aioresponses
 
-from importer.auth import StaticToken
-from importer.graph import GraphClient
 from importer.models import Customer, MappedRow, Row, Status
-from importer.submitter import FatalRunError, Job, Submitter, run_pool
+from importer.send.graph import GraphClient
+from importer.send.submitter import FatalRunError, Job, Submitter, run_pool
+from importer.signin.auth import StaticToken
 from tests.clock import FakeClock
 
 BASE = "https://graph.example.test"

@@ -12,7 +12,7 @@ import pytest
 from importer.cli import main
 from importer.emulator import EmulatorSettings, FaultRule
 from importer.errors import EXIT_LOCKED
-from importer.lock import RunLock
+from importer.send.lock import RunLock
 from tests.emulator_thread import ThreadedEmulator, emulator_in_thread
 
 BIZ = "sync@contoso.onmicrosoft.com"
@@ -248,10 +248,10 @@ def test_the_journal_opens_while_the_business_is_read(
     import asyncio
     from typing import Any
 
-    from importer import sync as sync_module
     from importer.config import Config
-    from importer.existing import ExistingIndex
-    from importer.journal import Journal
+    from importer.send import sync as sync_module
+    from importer.send.existing import ExistingIndex
+    from importer.send.journal import Journal
 
     async def scenario() -> sync_module.BusinessRun:
         loop = asyncio.get_running_loop()

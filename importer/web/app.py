@@ -24,10 +24,10 @@ from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 
-from ..auth import TokenSource
 from ..config import Config
 from ..errors import ConfigError, InputError
 from ..preview import build_preview, to_dict
+from ..signin.auth import TokenSource
 from . import pages
 from .runs import RunBoard, RunRefused
 from .security import (

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..auth import TokenSource
 from ..config import Config
 from ..errors import ImporterError
-from ..progress import Progress
-from ..report import FAILED_STATUSES, default_run_dir
+from ..report.progress import Progress
+from ..report.results import FAILED_STATUSES, default_run_dir
 from ..runner import RunOptions, run_import
+from ..signin.auth import TokenSource
 
 log = logging.getLogger("importer")
 

@@ -23,9 +23,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ..auth import StaticToken, TokenSource, make_token_source
 from ..config import Config
 from ..errors import ConfigError, UsageError
+from ..signin.auth import StaticToken, TokenSource, make_token_source
 from .app import MB, WebSettings, create_app
 from .security import PASSWORD_ENV, is_loopback
 

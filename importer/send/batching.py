@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..models import Attempt, RowResult, Status
 from .graph import (
     AuthRefused,
     GraphClient,
@@ -35,7 +36,6 @@ from .graph import (
     parse_retry_after,
     segment,
 )
-from .models import Attempt, RowResult, Status
 from .pacing import Clock, Pacer, RateLimiter, Sleep
 from .retrying import is_retryable
 from .submitter import FatalRunError, Job, Reconcile

@@ -31,7 +31,7 @@ from typing import Any
 
 from python_calamine import CalamineError, CalamineWorkbook
 
-from importer.sheetgrid import FastBounds, NotStandard
+from importer.read.sheetgrid import FastBounds, NotStandard
 
 __all__ = ["SPLIT_MAX_BYTES", "SPLIT_MIN_BYTES", "Split", "SplitSheet", "read_split", "workers"]
 

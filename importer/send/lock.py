@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from .errors import RunLocked
+from ..errors import RunLocked
 from .journal import journal_path
 
 

@@ -16,9 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .errors import ConfigError
-from .fields import ADDRESS_PARTS, FIELDS, IGNORE, NAME_FIELDS, detect_field, header_key
-from .models import (
+from ..errors import ConfigError
+from ..models import (
     ADDRESS_TYPES,
     API_VERSIONS,
     PHONE_TYPES,
@@ -29,6 +28,7 @@ from .models import (
     Problem,
     Row,
 )
+from .fields import ADDRESS_PARTS, FIELDS, IGNORE, NAME_FIELDS, detect_field, header_key
 from .normalise import (
     Invalid,
     check_text,

@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from importer.csvsource import CsvSource
 from importer.errors import InputError
 from importer.models import Row, SheetInfo
-from importer.numformat import NumberFormat, compile_format, format_general
-from importer.sheetgrid import column_letters
-from importer.sources import CHUNK, Source, os_message
-from importer.xlsxsource import XlsxSource
+from importer.read.csvsource import CsvSource
+from importer.read.numformat import NumberFormat, compile_format, format_general
+from importer.read.sheetgrid import column_letters
+from importer.read.sources import CHUNK, Source, os_message
+from importer.read.xlsxsource import XlsxSource
 
 # NumberFormat, compile_format and format_general are re-exported for callers that knew them
 # here; the zip-bomb and size limits live in xlsxsource.py, beside the checks that use them.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 # Bookings answers to this delegated permission (least privileged for create, list and update).
 DELEGATED_PERMISSION = "BookingsAppointment.ReadWrite.All"

@@ -23,8 +23,8 @@ from typing import Any
 
 from tenacity import RetryCallState
 
+from ..models import Attempt, MappedRow, RowResult, Status
 from .graph import AuthRefused, GraphClient, GraphError, GraphResponse, TransportError
-from .models import Attempt, MappedRow, RowResult, Status
 from .pacing import Clock, Pacer, RateLimiter, Sleep
 from .retrying import is_retryable, retry_policy
 

@@ -13,9 +13,9 @@ import asyncio
 import logging
 from typing import Any
 
-from .errors import ServiceRefused
+from ..errors import ServiceRefused
+from ..map.keys import customer_key, email_key, name_key, name_phone_key
 from .graph import GraphClient, GraphError, TransportError
-from .keys import customer_key, email_key, name_key, name_phone_key
 from .retrying import retry_policy
 from .session import READ_ATTEMPTS, READ_BACKOFF, refusal_message
 from .submitter import Job

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..config import Config
+from ..errors import AuthError, ConfigError
 from .clouds import get_cloud
-from .config import Config
 from .credentials import describe_refusal, load_certificate, token_claims  # noqa: F401 - kept importable
-from .errors import AuthError, ConfigError
 from .token_cache import TokenCacheFile, token_cache_path
 
 # The tenant of personal Microsoft accounts (outlook.com, hotmail.com ...): Bookings refuses them.

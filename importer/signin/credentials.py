@@ -16,8 +16,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .config import AuthSection
-from .errors import ConfigError
+from ..config import AuthSection
+from ..errors import ConfigError
 
 # --- certificates -----------------------------------------------------------------------------
 

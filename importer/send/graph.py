@@ -26,9 +26,9 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
-from .auth import TokenSource
-from .errors import AuthError
-from .models import body_json
+from ..errors import AuthError
+from ..models import body_json
+from ..signin.auth import TokenSource
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 

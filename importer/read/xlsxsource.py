@@ -23,10 +23,11 @@ from xml.parsers import expat
 
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
-from importer import sheetgrid, sheetsplit
 from importer.errors import InputError
-from importer.numformat import NumberFormat, cell_text, compile_format
-from importer.sources import CHUNK, OLE_MAGIC, ZIP_MAGIC
+from importer.read.numformat import NumberFormat, cell_text, compile_format
+from importer.read.sources import CHUNK, OLE_MAGIC, ZIP_MAGIC
+
+from . import sheetgrid, sheetsplit
 
 __all__ = ["XlsxSource", "column_index"]
 

@@ -11,8 +11,8 @@ import tempfile
 from contextlib import suppress
 from pathlib import Path
 
-from .config import Config
-from .errors import ConfigError
+from ..config import Config
+from ..errors import ConfigError
 
 CACHE_FILE_NAME = "token-cache.json"
 

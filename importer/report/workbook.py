@@ -26,8 +26,8 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .models import RowResult, SheetInfo
-from .report import error_text, neutralise
+from ..models import RowResult, SheetInfo
+from .results import error_text, neutralise
 
 FILE_NAME = "failures.xlsx"
 SHEET_TITLE = "Failures"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from .models import ADDRESS_TYPES, PHONE_TYPES
+from ..models import ADDRESS_TYPES, PHONE_TYPES
 
 IGNORE = "ignore"
 NAME_FIELDS = ("displayName", "firstName", "lastName")

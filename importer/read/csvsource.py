@@ -16,7 +16,7 @@ from collections.abc import Generator
 from pathlib import Path
 
 from importer.errors import InputError
-from importer.sources import OLE_MAGIC, ZIP_MAGIC, os_message
+from importer.read.sources import OLE_MAGIC, ZIP_MAGIC, os_message
 
 __all__ = ["CsvSource"]
 

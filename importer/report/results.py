@@ -22,10 +22,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .models import RowResult, SheetInfo, Status, body_json
+from ..models import RowResult, SheetInfo, Status, body_json
 
 if TYPE_CHECKING:
-    from .report_xlsx import FailuresWorkbook
+    from .workbook import FailuresWorkbook
 
 RESULT_COLUMNS = (
     "row",
@@ -95,7 +95,7 @@ class ReportWriter:
         self._bodies = self._open("bodies.jsonl") if dry_run else None
         self._failures_xlsx: FailuresWorkbook | None = None
         if info.kind == "xlsx":  # people who sent a workbook fix their failures in one
-            from .report_xlsx import FILE_NAME, FailuresWorkbook  # openpyxl loads slowly
+            from .workbook import FILE_NAME, FailuresWorkbook  # openpyxl loads slowly
 
             self._failures_xlsx = FailuresWorkbook(out_dir / FILE_NAME, info)
         self.started = time.time()

@@ -34,9 +34,9 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from .config import Config
-from .models import RowResult
-from .report import FAILED_STATUSES, error_text
+from ..config import Config
+from ..models import RowResult
+from .results import FAILED_STATUSES, error_text
 
 LOGGER = "importer"
 FORMATS = ("text", "json")

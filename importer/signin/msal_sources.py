@@ -18,9 +18,9 @@ import msal
 import requests
 from requests.adapters import HTTPAdapter
 
+from ..errors import AuthError
 from .auth import PERSONAL_ACCOUNTS_TENANT, SignIn, print_to_stderr
 from .credentials import describe_refusal
-from .errors import AuthError
 from .token_cache import TokenCacheFile
 
 # MSAL treats an access token as expired this many seconds before it is.

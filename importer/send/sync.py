@@ -23,13 +23,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..config import Config
+from ..models import RowResult, Status
 from .batching import BatchSender, CreateBatcher
-from .config import Config
 from .existing import ExistingIndex, Reconciler, changes
 from .graph import GraphClient, GraphError, TransportError
 from .journal import Journal, journal_path
 from .lock import RunLock
-from .models import RowResult, Status
 from .session import preflight
 from .submitter import Job, Submitter
 
