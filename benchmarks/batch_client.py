@@ -27,7 +27,7 @@ from importer.read.loader import open_input
 from importer.send.batching import BatchSender, group_jobs
 from importer.send.graph import GraphClient
 from importer.send.submitter import Job, Submitter, run_pool
-from importer.signin.auth import StaticToken
+from importer.signin import StaticToken
 
 
 async def run(url: str, business: str, token: str, input_csv: str, size: int) -> dict[str, Any]:

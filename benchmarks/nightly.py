@@ -20,7 +20,7 @@ from pathlib import Path
 from importer.config import Config
 from importer.emulator import EmulatorSettings, running_emulator
 from importer.runner import RunOptions, run_import
-from importer.signin.auth import StaticToken
+from importer.signin import StaticToken
 
 BIZ = "nightly@contoso.onmicrosoft.com"
 

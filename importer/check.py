@@ -30,12 +30,17 @@ from typing import Any, TextIO
 
 from .config import Config
 from .errors import EXIT_OK, EXIT_SERVICE, AuthError, ConfigError
-from .send.graph import GraphClient, GraphError, TransportError
-from .send.session import bookings_unknown, graph_root, new_session
-from .signin.auth import PERSONAL_ACCOUNTS_TENANT, TokenSource, describe_identity, make_token_source
-from .signin.clouds import DELEGATED_PERMISSION as PERMISSION
-from .signin.clouds import Cloud, get_cloud
-from .signin.credentials import token_claims
+from .send import GraphClient, GraphError, TransportError, bookings_unknown, graph_root, new_session
+from .signin import DELEGATED_PERMISSION as PERMISSION
+from .signin import (
+    PERSONAL_ACCOUNTS_TENANT,
+    Cloud,
+    TokenSource,
+    describe_identity,
+    get_cloud,
+    make_token_source,
+    token_claims,
+)
 
 # Permissions that let an app create customers, least privileged first.
 WRITE_PERMISSIONS = (PERMISSION, "Bookings.ReadWrite.All", "Bookings.Manage.All")

@@ -21,13 +21,12 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .config import Config, load_config
 from .errors import EXIT_INTERRUPTED, ConfigError, ImporterError, UsageError
-from .report.progress import Progress
-from .report.results import summary_line
-from .signin.auth import StaticToken, make_token_source
+from .report import Progress, summary_line
+from .signin import StaticToken, make_token_source
 
 if TYPE_CHECKING:
     from .runner import RunOptions, RunOutcome
-    from .signin.auth import TokenSource
+    from .signin import TokenSource
 
 log = logging.getLogger("importer")
 
@@ -179,9 +178,9 @@ def _setup_logging(args: argparse.Namespace) -> None:
         level = logging.ERROR
     elif getattr(args, "verbose", False):
         level = logging.DEBUG
-    from .report.logs import install
+    from .report import logs
 
-    install(getattr(args, "log_format", "text"), level)
+    logs.install(getattr(args, "log_format", "text"), level)
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -296,7 +295,7 @@ async def _import(args: argparse.Namespace, config: Config, options: RunOptions,
         fields = {"fatal_error": fatal} if fatal else {}
         bases = [outcome.out_dir.parent]
     if args.keep_runs:
-        from .report.retention import prune_runs
+        from .report import prune_runs
 
         for base in bases:
             prune_runs(base, args.keep_runs)
@@ -340,7 +339,7 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from .read.loader import open_input
+    from .read import open_input
     from .starter import render_starter, write_starter
 
     with open_input(args.input, sheet=args.sheet) as loaded:
@@ -401,9 +400,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except ImporterError as exc:
         if log_format == "json":
-            from .report.logs import log_failure
+            from .report import logs
 
-            log_failure(str(exc), exc.exit_code)
+            logs.log_failure(str(exc), exc.exit_code)
         else:
             print(f"bookings-import: error: {exc}", file=sys.stderr)
         return exc.exit_code

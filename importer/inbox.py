@@ -35,9 +35,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ImporterError, UsageError
-from .report.logs import emit
-from .report.results import summary_line
-from .report.retention import REPORT_SUFFIX, SUMMARY
+from .report import REPORT_SUFFIX, SUMMARY, logs, summary_line
 from .runner import RunOptions, RunOutcome
 
 SUFFIXES = frozenset({".csv", ".xlsx", ".xlsm"})
@@ -199,7 +197,7 @@ async def run_inbox(
     started = time.monotonic()
     ready, waiting = await settled(candidates(inbox), settle, clock=clock, sleep=sleep)
     for path in waiting:
-        emit("waiting", f"{path.name}: still being written; left for the next run",
+        logs.emit("waiting", f"{path.name}: still being written; left for the next run",
              input=str(path))
     files: list[FileOutcome] = []
     for source in ready:
@@ -223,7 +221,7 @@ def _announce(inbox: Path, f: FileOutcome) -> None:
     if f.error:
         fields["error"] = f.error
     if f.moved_to is None:
-        emit("file", f"{f.input.name}: not imported, left in {inbox}: {f.error}",
+        logs.emit("file", f"{f.input.name}: not imported, left in {inbox}: {f.error}",
              level=logging.ERROR, **fields)
         return
     where = f.moved_to.parent.name
@@ -232,4 +230,4 @@ def _announce(inbox: Path, f: FileOutcome) -> None:
     else:
         message = f"{f.input.name} → {where}/: {f.error}"
     level = logging.INFO if f.exit_code < EXIT_USAGE else logging.WARNING
-    emit("file", message, level=level, **fields)
+    logs.emit("file", message, level=level, **fields)

@@ -25,10 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .map.keys import customer_key
-from .map.mapper import ColumnMapping, MapOptions, map_row, to_body
+from .map import ColumnMapping, MapOptions, customer_key, fingerprint, map_row, to_body
 from .models import Problem, Row, body_json
-from .send.journal import fingerprint
 
 # Rows per task: large enough that a task's overhead (pickling, a pipe round trip) is small
 # beside mapping it, small enough that a few chunks in flight hold little memory.

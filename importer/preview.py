@@ -20,11 +20,11 @@ from typing import Any
 
 from .config import Config
 from .errors import EXIT_OK, EXIT_ROWS_FAILED
-from .map.mapper import MapOptions, build_mapping, describe_problem, map_row, to_body
+from .map import MapOptions, build_mapping, describe_problem, map_row, to_body
 from .models import Problem
 from .parallel import Setup, business_and_key, business_index
-from .read.loader import open_input
-from .send.sync import SeenKeys
+from .read import open_input
+from .send import SeenKeys
 
 MAX_PROBLEMS = 10
 MAX_SAMPLES = 3

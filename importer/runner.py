@@ -29,18 +29,23 @@ from .errors import (
     ConfigError,
     ImporterError,
 )
-from .map.mapper import ColumnMapping, MapOptions, build_mapping, map_row, to_body
+from .map import ColumnMapping, MapOptions, build_mapping, customer_key, fingerprint, map_row, to_body
 from .models import MappedRow, Problem, Row, RowResult, Status
-from .read.loader import open_input, sha256_file
-from .report.progress import Progress
-from .report.results import FAILED_STATUSES, ReportWriter, default_run_dir
-from .send.existing import customer_key
-from .send.graph import GraphClient
-from .send.journal import fingerprint
-from .send.session import graph_root, new_session, refusal_message
-from .send.submitter import FatalRunError, Job, Submitter, run_pool
-from .send.sync import SeenKeys, Sync
-from .signin.auth import TokenSource
+from .read import open_input, sha256_file
+from .report import FAILED_STATUSES, Progress, ReportWriter, default_run_dir
+from .send import (
+    FatalRunError,
+    GraphClient,
+    Job,
+    SeenKeys,
+    Submitter,
+    Sync,
+    graph_root,
+    new_session,
+    refusal_message,
+    run_pool,
+)
+from .signin import TokenSource
 
 __all__ = ["RunOptions", "RunOutcome", "graph_root", "new_session", "refusal_message", "run_import"]
 

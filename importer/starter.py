@@ -20,8 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import ConfigError, UsageError
-from .map.fields import IGNORE, NAME_FIELDS, detect_field
-from .map.mapper import build_mapping
+from .map import IGNORE, NAME_FIELDS, build_mapping, detect_field
 
 DEFAULT_NAME = "bookings-import.toml"
 

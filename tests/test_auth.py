@@ -24,13 +24,13 @@ from cryptography.x509.oid import NameOID
 
 from importer.config import Config
 from importer.errors import AuthError, ConfigError
-from importer.signin.auth import (
+from importer.signin import (
     PERSONAL_ACCOUNTS_TENANT,
     StaticToken,
     describe_identity,
     make_token_source,
-    resolve_sign_in,
 )
+from importer.signin.settings import resolve_sign_in
 from tests.fake_authority import FakeAuthority, run_fake_authority
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
@@ -541,7 +541,7 @@ def test_msal_requests_and_cryptography_load_only_for_an_msal_sign_in() -> None:
         "import sys, importer.cli, importer.runner, importer.check, importer.preview\n"
         "heavy = ('msal', 'requests', 'cryptography')\n"
         "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(heavy)}))\n"
-        "from importer.signin.auth import AppSignIn\n"
+        "from importer.signin import AppSignIn\n"
         "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(heavy)}))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -15,7 +15,7 @@ import pytest
 from importer.config import Config
 from importer.emulator import Emulator, EmulatorSettings, LoggedRequest, running_emulator
 from importer.runner import RunOptions, run_import
-from importer.signin.auth import make_token_source
+from importer.signin import make_token_source
 from tests.fake_authority import FakeAuthority, run_fake_authority
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"

@@ -18,7 +18,7 @@ from importer.send.batching import BatchSender, group_jobs, send_batch
 from importer.send.graph import GraphClient
 from importer.send.pacing import Pacer
 from importer.send.submitter import FatalRunError, Job, run_pool
-from importer.signin.auth import StaticToken
+from importer.signin import StaticToken
 from tests.clock import FakeClock
 
 BASE = "https://graph.example.test"

@@ -19,7 +19,7 @@ from importer.check import check, consent_steps, read_permission
 from importer.config import Config
 from importer.emulator import EmulatorSettings, running_emulator
 from importer.errors import ConfigError
-from importer.signin.auth import StaticToken
+from importer.signin import StaticToken
 from tests.fake_authority import PERSONAL_ACCOUNTS_TENANT, FakeAuthority, run_fake_authority
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"

@@ -18,7 +18,7 @@ from importer.send.graph import (
     parse_retry_after,
     segment,
 )
-from importer.signin.auth import StaticToken
+from importer.signin import StaticToken
 
 BASE = "https://graph.example.test"
 BIZ = "contoso@contoso.com"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from importer.errors import RunLocked
-from importer.send.journal import Journal, fingerprint, journal_path
+from importer.map import fingerprint
+from importer.send.journal import Journal, journal_path
 from importer.send.lock import RunLock
 
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from importer.errors import ConfigError
-from importer.map.mapper import (
+from importer.map import (
     ColumnMapping,
     MapOptions,
     build_mapping,

@@ -13,7 +13,7 @@ from aioresponses import aioresponses
 from importer.models import Customer, MappedRow, Row, Status
 from importer.send.graph import GraphClient
 from importer.send.submitter import FatalRunError, Job, Submitter, run_pool
-from importer.signin.auth import StaticToken
+from importer.signin import StaticToken
 from tests.clock import FakeClock
 
 BASE = "https://graph.example.test"

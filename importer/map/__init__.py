@@ -1,0 +1,29 @@
+"""Map: rows of text in, Graph bookingCustomer bodies (or the row's problems) out.
+
+``build_mapping`` matches the header to customer fields once; ``map_row`` turns one row into a
+customer with its addresses and phones, checked (email syntax, E.164 phones, ISO countries), or
+into the problems that keep it from being sent; ``to_body`` writes the v1.0 or beta body. The
+customer keys say when two customers are the same one. Pure: no files, no network, no clock,
+so worker processes can map rows in parallel and tests need nothing but values.
+"""
+
+from .fields import IGNORE, NAME_FIELDS, detect_field
+from .keys import customer_key, email_key, fingerprint, name_key, name_phone_key
+from .mapper import ColumnMapping, MapOptions, build_mapping, describe_problem, map_row, to_body
+
+__all__ = [
+    "IGNORE",
+    "NAME_FIELDS",
+    "ColumnMapping",
+    "MapOptions",
+    "build_mapping",
+    "customer_key",
+    "describe_problem",
+    "detect_field",
+    "email_key",
+    "fingerprint",
+    "map_row",
+    "name_key",
+    "name_phone_key",
+    "to_body",
+]

@@ -1,10 +1,13 @@
-"""How two customers are told to be the same one: by email, or (when asked) name and phone.
+"""How two customers are told to be the same one: by email, or (when asked) name and phone;
+and the fingerprint of a body, which tells whether what is sent has changed.
 
 Kept free of the HTTP stack so worker processes that only map rows stay small.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 
@@ -35,3 +38,12 @@ def customer_key(body: dict[str, Any], *, match_name_phone: bool) -> str:
     if match_name_phone and (np := name_phone_key(body)):
         return f"namephone:{np}"
     return ""
+
+
+_canonical = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+
+
+def fingerprint(body: dict[str, Any]) -> str:
+    """A stable digest of what would be sent: same body, same fingerprint, on any machine."""
+    canonical = _canonical(body)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]

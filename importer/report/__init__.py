@@ -1,0 +1,26 @@
+"""Report: row results in, the run's folder out: results.csv, failures.csv/.xlsx, summary.json.
+
+Every input row gets one line in results.csv, in input order, written while the run goes;
+failed rows also go to a failures file that is itself a valid input. Beside the files: the
+progress line, the JSON log and the pruning of old run folders. It writes what it is given
+and decides nothing about sending; it knows nothing of Graph or sign-in.
+"""
+
+from . import logs
+from .progress import Progress
+from .results import ReportWriter, default_run_dir, summary_line
+from .retention import REPORT_SUFFIX, SUMMARY, prune_runs
+from .text import FAILED_STATUSES, error_text
+
+__all__ = [
+    "FAILED_STATUSES",
+    "REPORT_SUFFIX",
+    "SUMMARY",
+    "Progress",
+    "ReportWriter",
+    "default_run_dir",
+    "error_text",
+    "logs",
+    "prune_runs",
+    "summary_line",
+]

@@ -36,7 +36,7 @@ from typing import Any, TextIO
 
 from ..config import Config
 from ..models import RowResult
-from .results import FAILED_STATUSES, error_text
+from .text import FAILED_STATUSES, error_text
 
 LOGGER = "importer"
 FORMATS = ("text", "json")

@@ -6,9 +6,7 @@ small reorder buffer and writes each row as soon as every row before it is writt
 results.csv is in input order and is flushed while the run goes: a crash keeps everything that
 was already done. The caller bounds the buffer by not starting rows too far ahead.
 
-CSV cells that start with ``=``, ``+``, ``-``, ``@`` (or tab, CR, LF) are prefixed with ``'`` so a
-spreadsheet program shows them as text instead of running them as formulas; the loader undoes
-that when a failures file is imported again.
+CSV cells are made safe to open in a spreadsheet program by ``text.neutralise``.
 """
 
 from __future__ import annotations
@@ -22,7 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from ..models import RowResult, SheetInfo, Status, body_json
+from ..models import RowResult, SheetInfo, body_json
+from .text import FAILED_STATUSES, error_text, neutralise
 
 if TYPE_CHECKING:
     from .workbook import FailuresWorkbook
@@ -42,31 +41,6 @@ RESULT_COLUMNS = (
     "business_id",
     "source_row",
 )
-FAILED_STATUSES = frozenset({Status.FAILED, Status.INVALID, Status.NOT_SENT})
-# LF too: the loader reads a CR (one of OWASP's list) as LF, so a CR-led cell arrives as one.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def neutralise(value: str) -> str:
-    """Make a cell safe to open in a spreadsheet program (CSV/formula injection)."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
-
-
-def error_text(result: RowResult) -> str:
-    """The one-line reason a row did not go through, for failures files and messages."""
-    if result.problems:
-        return "; ".join(str(p) for p in result.problems)
-    parts = []
-    if result.http_status:
-        parts.append(f"HTTP {result.http_status}")
-    if result.error_code:
-        parts.append(result.error_code)
-    head = " ".join(parts)
-    message = result.message or ("not sent: the run stopped first" if
-                                 result.status is Status.NOT_SENT else "")
-    return f"{head}: {message}" if head and message else head or message
-
-
 def default_run_dir(base: str | Path) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     path = Path(base) / stamp

@@ -27,7 +27,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..models import RowResult, SheetInfo
-from .results import error_text, neutralise
+from .text import error_text, neutralise
 
 FILE_NAME = "failures.xlsx"
 SHEET_TITLE = "Failures"

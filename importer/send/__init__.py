@@ -1,0 +1,30 @@
+"""Send: customer bodies in, created ids (or the reason Graph refused) out, each exactly once.
+
+The HTTP edge (``graph.py``) and its session, one retry policy, a pacer that keeps four requests
+in flight per business and pauses it on a 429, the worker pool (``submitter.py``) and JSON
+batching. Around them the exactly-once parts: a journal per business of what was sent, a run
+lock, and the listing of customers the business already holds (``sync.py`` ties them together).
+Takes a token source from sign-in and bodies from the mapper; it knows nothing of the command
+line, the upload page or the report files.
+"""
+
+from .graph import GraphClient, GraphError, TransportError
+from .session import bookings_unknown, graph_root, new_session, refusal_message
+from .submitter import FatalRunError, Job, Submitter, run_pool
+from .sync import SeenKeys, Sync
+
+__all__ = [
+    "FatalRunError",
+    "GraphClient",
+    "GraphError",
+    "Job",
+    "SeenKeys",
+    "Submitter",
+    "Sync",
+    "TransportError",
+    "bookings_unknown",
+    "graph_root",
+    "new_session",
+    "refusal_message",
+    "run_pool",
+]

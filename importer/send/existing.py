@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from ..errors import ServiceRefused
-from ..map.keys import customer_key, email_key, name_key, name_phone_key
+from ..map import customer_key, email_key, name_key, name_phone_key
 from .graph import GraphClient, GraphError, TransportError
 from .retrying import retry_policy
 from .session import READ_ATTEMPTS, READ_BACKOFF, refusal_message

@@ -28,7 +28,7 @@ from yarl import URL
 
 from ..errors import AuthError
 from ..models import body_json
-from ..signin.auth import TokenSource
+from ..signin import TokenSource
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 

@@ -16,14 +16,12 @@ few commits may be lost, which the start-of-run listing of existing customers co
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..errors import ConfigError
 
@@ -50,15 +48,6 @@ CREATE TABLE IF NOT EXISTS runs (
 # Marks other than ``sent`` are committed in groups, at least this often.
 COMMIT_EVERY_SECONDS = 1.0
 COMMIT_EVERY_CHANGES = 1000
-
-
-_canonical = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
-
-
-def fingerprint(body: dict[str, Any]) -> str:
-    """A stable digest of what would be sent: same body, same fingerprint, on any machine."""
-    canonical = _canonical(body)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
 def journal_path(state_dir: Path, business_id: str) -> Path:

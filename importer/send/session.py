@@ -13,7 +13,7 @@ import aiohttp
 from .. import __version__
 from ..config import Config
 from ..errors import ConfigError, ServiceRefused
-from ..signin.clouds import CLOUDS
+from ..signin import CLOUDS
 from .graph import GraphClient, GraphError, GraphResponse, TransportError
 from .retrying import retry_policy
 

@@ -1,8 +1,8 @@
 """The MSAL token sources: app-only sign-in (AppSignIn) and a person's (PersonSignIn).
 
-Kept apart from auth.py so that msal, requests and cryptography are imported only by a run that
-signs in with MSAL: together they take about 0.2 s to import, paid by every dry run, preview,
-sandbox and static-token run before.
+auth.py imports this module only when a sign-in needs it, so msal, requests and cryptography
+are imported only by a run that signs in with MSAL: together they take about 0.2 s to import,
+paid by every dry run, preview, sandbox and static-token run before.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from ..errors import AuthError
-from .auth import PERSONAL_ACCOUNTS_TENANT, SignIn, print_to_stderr
 from .credentials import describe_refusal
+from .settings import PERSONAL_ACCOUNTS_TENANT, SignIn
 from .token_cache import TokenCacheFile
+from .tokens import print_to_stderr
 
 # MSAL treats an access token as expired this many seconds before it is.
 MSAL_EXPIRY_MARGIN = 300

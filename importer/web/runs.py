@@ -20,10 +20,9 @@ from typing import Any
 
 from ..config import Config
 from ..errors import ImporterError
-from ..report.progress import Progress
-from ..report.results import FAILED_STATUSES, default_run_dir
+from ..report import FAILED_STATUSES, Progress, default_run_dir
 from ..runner import RunOptions, run_import
-from ..signin.auth import TokenSource
+from ..signin import TokenSource
 
 log = logging.getLogger("importer")
 

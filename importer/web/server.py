@@ -25,7 +25,7 @@ from aiohttp import web
 
 from ..config import Config
 from ..errors import ConfigError, UsageError
-from ..signin.auth import StaticToken, TokenSource, make_token_source
+from ..signin import StaticToken, TokenSource, make_token_source
 from .app import MB, WebSettings, create_app
 from .security import PASSWORD_ENV, is_loopback
 
