@@ -31,6 +31,7 @@ import errno
 import fnmatch
 import json
 import logging
+import os
 import shutil
 import time
 from collections import Counter
@@ -257,7 +258,7 @@ def _announce(inbox: Path, f: FileOutcome) -> None:
         logs.emit("file", f"{f.input.name}: not imported, left in {inbox}: {f.error}",
              level=logging.ERROR, **fields)
         return
-    where = f"{f.input.name} → {f.moved_to.parent.name}/" if f.moved_to else f.input.name
+    where = f"{f.input.name} → {f.moved_to.parent.name}{os.sep}" if f.moved_to else f.input.name
     if f.counts:
         message = f"{where}: {_join(summary_line(f.counts, f.seconds, f.report), f.error)}"
     else:
