@@ -11,15 +11,15 @@ import dataclasses
 import logging
 import os
 import secrets
-import signal
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import Config, load_config
+from .console import catch_interrupts, plain_output
 from .errors import EXIT_INTERRUPTED, ConfigError, ImporterError, UsageError
 from .report import Progress, summary_line
 from .signin import StaticToken, make_token_source
@@ -219,7 +219,13 @@ async def _run(args: argparse.Namespace) -> int:
         restart=args.restart,
     )
     stop = asyncio.Event()
-    _install_interrupt(stop)
+    with catch_interrupts(_on_interrupt(stop), on_terminate=stop.set):
+        return await _send(args, config, options, stop)
+
+
+async def _send(args: argparse.Namespace, config: Config, options: RunOptions,
+                stop: asyncio.Event) -> int:
+    """The import itself (into the emulator with --sandbox); ``stop`` set: take no new rows."""
     progress = Progress(enabled=None if not (args.quiet or args.log_format == "json") else False)
     if args.sandbox and not args.dry_run:
         from .emulator import EmulatorSettings, running_emulator
@@ -309,22 +315,16 @@ async def _import(args: argparse.Namespace, config: Config, options: RunOptions,
     return code
 
 
-def _install_interrupt(stop: asyncio.Event) -> None:
+def _on_interrupt(stop: asyncio.Event) -> Callable[[], None]:
     """First Ctrl-C: take no new rows, let requests in flight finish. Second: abort at once."""
-    loop = asyncio.get_running_loop()
 
     def on_signal() -> None:
         if stop.is_set():
-            loop.remove_signal_handler(signal.SIGINT)
             raise KeyboardInterrupt
         log.warning("interrupted: finishing the requests in flight (Ctrl-C again to abort)")
         stop.set()
 
-    try:
-        loop.add_signal_handler(signal.SIGINT, on_signal)
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
-    except (NotImplementedError, RuntimeError):  # pragma: no cover - not the main thread
-        pass
+    return on_signal
 
 
 def _preview(args: argparse.Namespace) -> int:
@@ -374,6 +374,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    plain_output()  # a redirected stdout on Windows cannot encode every character
     parser = build_parser()
     log_format = "text"  # until the flags are read
     try:

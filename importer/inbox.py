@@ -17,15 +17,21 @@ the file, and moving every file to failed/ would only make work.
 Files still being written are left for the next run: temporary names (``~$*``, ``.~lock*``,
 ``*.tmp``, ``*.part``, ``.*``), and files modified within the settle interval or whose size or
 time changes while it passes. Reports are written in DIR/.importing/ until the file is moved.
+
+A file that cannot be moved once imported (Windows refuses while another program, Excel or a
+sync client, has it open) stays in DIR, its report goes to done/ or failed/ all the same, and the
+next run imports it again: the journal knows the customers it created, so none is created twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import errno
 import fnmatch
 import json
 import logging
+import os
 import shutil
 import time
 from collections import Counter
@@ -170,11 +176,39 @@ async def import_one(inbox: Path, source: Path, run_one: RunOne, options: RunOpt
                                         outcome.seconds)
     target = inbox / (DONE if code <= 1 else FAILED)
     target.mkdir(exist_ok=True)
-    moved = target / name
+    moved: Path | None = target / name
     report = target / (name + REPORT_SUFFIX)
-    shutil.move(source, moved)
-    work.rename(report)
+    if refused := _move(work, report):
+        report = work
+        error = _join(error, f"the report stays in {work} ({refused.strerror or refused})")
+    if refused := _move(source, target / name):
+        # Windows refuses while another program (Excel, a sync client) has the file open.
+        moved = None
+        error = _join(error, f"could not be moved to {target.name} (open in another program? "
+                             f"{refused.strerror or refused}); left in {inbox} for the next run, "
+                             f"which creates none of its customers twice")
     return FileOutcome(source, code, moved, report, dict(counts), seconds, error)
+
+
+def _move(source: Path, target: Path) -> OSError | None:
+    """Move a file or folder; None when it moved. Never leaves it in both places or in neither."""
+    try:
+        source.rename(target)  # done/ and failed/ are in the inbox: one volume, one step
+        return None
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            return exc
+    try:
+        shutil.move(source, target)  # a link to another volume: copy, then delete
+    except OSError as exc:
+        if source.exists() and target.exists():  # copied, but the original could not go
+            shutil.rmtree(target) if target.is_dir() else target.unlink()
+        return exc
+    return None
+
+
+def _join(*messages: str) -> str:
+    return "; ".join(m for m in messages if m)
 
 
 async def run_inbox(
@@ -206,7 +240,7 @@ async def run_inbox(
         result = await import_one(inbox, source, run_one, options)
         files.append(result)
         _announce(inbox, result)
-        if result.moved_to is None or result.exit_code == EXIT_INTERRUPTED:
+        if result.report is None or result.exit_code == EXIT_INTERRUPTED:
             break  # the next file would meet the same refusal (or the person pressed Ctrl-C)
     work = inbox / WORK
     if work.is_dir() and not any(work.iterdir()):
@@ -220,14 +254,14 @@ def _announce(inbox: Path, f: FileOutcome) -> None:
               "counts": f.counts, "seconds": round(f.seconds, 3)}
     if f.error:
         fields["error"] = f.error
-    if f.moved_to is None:
+    if f.report is None:
         logs.emit("file", f"{f.input.name}: not imported, left in {inbox}: {f.error}",
              level=logging.ERROR, **fields)
         return
-    where = f.moved_to.parent.name
-    if f.report and f.counts:
-        message = f"{f.input.name} → {where}/: {summary_line(f.counts, f.seconds, f.report)}"
+    where = f"{f.input.name} → {f.moved_to.parent.name}{os.sep}" if f.moved_to else f.input.name
+    if f.counts:
+        message = f"{where}: {_join(summary_line(f.counts, f.seconds, f.report), f.error)}"
     else:
-        message = f"{f.input.name} → {where}/: {f.error}"
-    level = logging.INFO if f.exit_code < EXIT_USAGE else logging.WARNING
+        message = f"{where}: {f.error}"
+    level = logging.INFO if f.exit_code < EXIT_USAGE and f.moved_to else logging.WARNING
     logs.emit("file", message, level=level, **fields)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import os
@@ -179,3 +180,41 @@ def test_missing_inbox_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     config = write_config(tmp_path / "c.toml", "http://127.0.0.1:9")
     assert run_inbox(tmp_path / "nope", config) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_a_file_open_elsewhere_stays_for_the_next_run_and_nothing_is_created_twice(
+    emu: ThreadedEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    config = write_config(tmp_path / "c.toml", emu.url)
+    held = drop(inbox, "held.csv", "Name,Email\nAnn,ann@x.com\nBo,bo@x.com\n", age=30)
+    drop(inbox, "free.csv", "Name,Email\nCy,cy@x.com\n", age=20)
+    real = {"rename": os.rename, "unlink": os.unlink}
+
+    def refuse_while_open(name: str) -> object:  # as Windows does while Excel has held.csv open
+        def call(path: str | Path, *args: object, **kwargs: object) -> object:
+            if Path(path) == held:
+                raise PermissionError(13, "The process cannot access the file because it is "
+                                          "being used by another process", str(path))
+            return real[name](path, *args, **kwargs)  # type: ignore[operator]
+        return call
+
+    for name in real:
+        monkeypatch.setattr(os, name, refuse_while_open(name))
+    assert run_inbox(inbox, config) == 0
+    err = capsys.readouterr().err
+    assert "held.csv: 2 created" in err and f"left in {inbox} for the next run" in err
+    assert held.read_text(encoding="utf-8").startswith("Name,Email"), "never lost"
+    assert sorted(p.name for p in (inbox / "done").iterdir()) == [
+        "free.csv", "free.csv.report", "held.csv.report"], "the next file went on"
+
+    for name, function in real.items():  # Excel closed it
+        monkeypatch.setattr(os, name, function)
+    assert run_inbox(inbox, config, "--quiet") == 0
+    assert sorted(p.name for p in inbox.iterdir()) == ["done"]
+    again = next((inbox / "done").glob("held.*.csv.report"))
+    with (again / "results.csv").open(encoding="utf-8-sig", newline="") as f:
+        assert "created" not in {row["status"] for row in csv.DictReader(f)}
+    assert sorted(c["displayName"] for c in emu.emulator.customers(BIZ)) == ["Ann", "Bo", "Cy"]

@@ -76,3 +76,25 @@ def test_small_files_and_single_cpus_map_in_this_process(tmp_path: Path,
     assert parallel.processes_for(small) == 0
     monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda _pid: set(range(16)), raising=False)
     assert parallel.processes_for(small) == parallel.MAX_PROCESSES
+
+
+def test_workers_started_with_spawn_as_on_windows_report_the_same(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = sheet(tmp_path / "in.csv", 5)
+    config = tmp_path / "c.toml"
+    config.write_text('[graph]\nbusiness_id = "main@contoso.com"\n', encoding="utf-8")
+    assert dry_run(src, tmp_path / "one", config) == 1
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    # Windows has no fork and no forkserver: only spawn, a fresh interpreter per worker.
+    monkeypatch.setattr(parallel.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    used: list[str] = []
+    real = parallel.multiprocessing.get_context
+    monkeypatch.setattr(parallel.multiprocessing, "get_context",
+                        lambda method=None: used.append(str(method)) or real(method))
+    assert dry_run(src, tmp_path / "spawned", config) == 1
+    assert used == ["spawn"]
+    for name in ("results.csv", "failures.csv", "bodies.jsonl"):
+        assert ((tmp_path / "spawned" / name).read_text(encoding="utf-8")
+                == (tmp_path / "one" / name).read_text(encoding="utf-8")), name

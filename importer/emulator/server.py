@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from aiohttp import web
 
+from ..console import catch_interrupts
 from .app import EMULATOR_KEY, create_app
 from .settings import EmulatorSettings
 from .state import Emulator
@@ -67,10 +66,7 @@ async def _serve(
     settings: EmulatorSettings | None, host: str, port: int, announce: Callable[[str], None]
 ) -> None:
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, stop.set)
-    async with running_emulator(settings, host, port) as server:
-        announce(f"listening on {server.url}")
-        await stop.wait()
+    with catch_interrupts(stop.set, on_terminate=stop.set):
+        async with running_emulator(settings, host, port) as server:
+            announce(f"listening on {server.url}")
+            await stop.wait()

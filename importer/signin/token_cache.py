@@ -2,6 +2,11 @@
 
 The cache holds refresh tokens, which sign a person in without asking: a file others can read
 is refused, and every write replaces the file whole with a new 0600 one.
+
+On Windows, file modes say nothing of who may read a file (NTFS access lists do), so the check
+is skipped there: the default place, the state folder in the person's own profile
+(%LOCALAPPDATA%), can be read by no other user. An ``auth.token_cache`` set elsewhere on Windows
+must be in a folder only its owner can read (the README says so).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ class TokenCacheFile:
             return
         except OSError as exc:
             raise ConfigError(f"cannot read token cache {self.path}: {exc.strerror}") from None
-        if os.name == "posix" and mode & 0o077:
+        if os.name == "posix" and mode & 0o077:  # Windows: see the module's docstring
             raise ConfigError(
                 f"token cache {self.path} can be read by other users and it holds sign-in "
                 f"tokens: run chmod 600 {self.path}"

@@ -14,7 +14,6 @@ import logging
 import os
 import secrets
 import shutil
-import signal
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -24,6 +23,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ..config import Config
+from ..console import catch_interrupts
 from ..errors import ConfigError, UsageError
 from ..signin import StaticToken, TokenSource, make_token_source
 from .app import MB, WebSettings, create_app
@@ -120,17 +120,14 @@ def _print(line: str) -> None:
 async def _serve(config: Config, options: ServeOptions, settings: WebSettings,
                  announce: Callable[[str], None]) -> int:
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, stop.set)
     try:
-        async with running_app(config, options, settings=settings) as running:
-            if running.emulator_url:
-                log.info("sandbox: imports go to the Graph emulator on %s", running.emulator_url)
-            signed = " (password required)" if settings.password else ""
-            announce(f"upload page on {running.url}{signed}; Ctrl-C to stop")
-            await stop.wait()
+        with catch_interrupts(stop.set, on_terminate=stop.set):
+            async with running_app(config, options, settings=settings) as running:
+                if running.emulator_url:
+                    log.info("sandbox: imports go to the Graph emulator on %s", running.emulator_url)
+                signed = " (password required)" if settings.password else ""
+                announce(f"upload page on {running.url}{signed}; Ctrl-C to stop")
+                await stop.wait()
     except OSError as exc:
         raise UsageError(f"cannot listen on {options.host}:{options.port}: {exc.strerror or exc}") from None
     return 0
