@@ -18,11 +18,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
 from .config import Config, load_config
 from .errors import EXIT_INTERRUPTED, ConfigError, ImporterError, UsageError
 from .report import Progress, summary_line
 from .signin import StaticToken, make_token_source
+from .version import __version__
 
 if TYPE_CHECKING:
     from .runner import RunOptions, RunOutcome
@@ -328,7 +328,7 @@ def _install_interrupt(stop: asyncio.Event) -> None:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from .preview import build_preview, render_text, to_json
+    from .previewer import build_preview, render_text, to_json
 
     preview = build_preview(_config(args), args.input, args.sheet)
     if args.format == "json":

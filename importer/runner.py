@@ -19,7 +19,7 @@ from typing import Any
 
 import platformdirs
 
-from . import __version__, parallel
+from . import parallel
 from .config import Config
 from .errors import (
     EXIT_INTERRUPTED,
@@ -46,6 +46,7 @@ from .send import (
     run_pool,
 )
 from .signin import TokenSource
+from .version import __version__
 
 __all__ = ["RunOptions", "RunOutcome", "graph_root", "new_session", "refusal_message", "run_import"]
 
