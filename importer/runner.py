@@ -285,6 +285,7 @@ async def run_import(
         }
         writer = ReportWriter(out_dir, info, dry_run=options.dry_run)
         writer.write_summary({"state": "running", **fields})
+        progress.begin(loaded.rows_hint)
 
         def record(seq: int, result: RowResult) -> None:
             writer.add(seq, result)
