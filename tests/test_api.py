@@ -179,3 +179,20 @@ def test_the_package_exports_the_api_and_nothing_else() -> None:
     importlib.import_module("importer.previewer")  # a submodule must not replace the function
     assert callable(importer.preview)
     assert isinstance(Config(), Config)
+
+
+def test_the_command_line_never_loads_pandas(tmp_path: Path) -> None:
+    # pandas and numpy take about half a second to import: a run of a file must not pay for it.
+    import subprocess
+    import sys
+
+    source = tmp_path / "in.csv"
+    source.write_text("Name,Email\nAnn,ann@example.org\n", encoding="utf-8")
+    code = (
+        "import sys\nfrom importer.cli import main\n"
+        f"code = main(['run', {str(source)!r}, '--dry-run', '-q', '--out', {str(tmp_path / 'o')!r}])\n"
+        "print(code, sorted(m for m in ('pandas', 'numpy', 'tqdm') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=tmp_path)
+    assert done.stdout.splitlines()[-1] == "0 []"
