@@ -13,7 +13,7 @@ from importer.emulator import EmulatorSettings
 from tests.emulator_thread import ThreadedEmulator, emulator_in_thread
 
 TOKEN = "a-token-long-enough-to-hide"  # check hides the token wherever it appears
-SHOPS = {f"shop{i}@contoso.onmicrosoft.com": f"Contoso Shop {i}" for i in range(5)}
+SHOPS = {f"Shop{i}@Contoso.onmicrosoft.com": f"Contoso Shop {i}" for i in range(5)}
 
 
 def write_config(path: Path, emu: ThreadedEmulator, business_id: str) -> Path:
@@ -33,14 +33,14 @@ def emu(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 def test_every_business_on_every_page_is_listed_and_the_configured_one_marked(
     emu: ThreadedEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write_config(tmp_path / "c.toml", emu, "SHOP3@contoso.onmicrosoft.com")
+    config = write_config(tmp_path / "c.toml", emu, "shop3@CONTOSO.onmicrosoft.com")  # mailboxes ignore case
     assert main(["businesses", "--config", str(config)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    width = len("shop0@contoso.onmicrosoft.com")
+    width = len("Shop0@Contoso.onmicrosoft.com")
     assert lines[0] == f"  {'id':<{width}}  display name"
-    assert lines[1:6] == [f"{'*' if i == 3 else ' '} shop{i}@contoso.onmicrosoft.com  Contoso Shop {i}"
+    assert lines[1:6] == [f"{'*' if i == 3 else ' '} Shop{i}@Contoso.onmicrosoft.com  Contoso Shop {i}"
                           for i in range(5)]
-    assert lines[-1] == "* graph.business_id: SHOP3@contoso.onmicrosoft.com"
+    assert lines[-1] == "* graph.business_id: shop3@CONTOSO.onmicrosoft.com"
     pages = [r.raw_path for r in emu.emulator.request_log if r.method == "GET"]
     assert pages == ["/v1.0/solutions/bookingBusinesses"] * 3
 
