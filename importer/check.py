@@ -24,12 +24,13 @@ ConfigError (exit 2, turned into a line by the command line).
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from .config import Config
-from .errors import EXIT_OK, EXIT_SERVICE, AuthError, ConfigError
+from .errors import EXIT_OK, EXIT_SERVICE, AuthError, ConfigError, ServiceRefused
 from .send import GraphClient, GraphError, TransportError, bookings_unknown, graph_root, new_session
 from .signin import DELEGATED_PERMISSION as PERMISSION
 from .signin import (
@@ -120,14 +121,16 @@ class _Context:
 
 
 async def check(
-    config: Config, *, tokens: TokenSource | None = None, out: TextIO = sys.stdout
+    config: Config, *, tokens: TokenSource | None = None, out: TextIO | None = None
 ) -> int:
     """Print whether a run with ``config`` would work; 0 if it would, 3 if not."""
+    out = out or sys.stdout  # looked up now: the stream of the moment, not of the import
     business_id = config.graph.business_id.strip()
     if not business_id:
         raise ConfigError(
             "graph.business_id is not set: use the business's booking mailbox address, "
-            "e.g. contosolunchdelivery@contoso.onmicrosoft.com"
+            "e.g. contosolunchdelivery@contoso.onmicrosoft.com ('bookings-import businesses' "
+            "lists those the sign-in can see)"
         )
     cloud = get_cloud(config.graph.cloud)
     source = make_token_source(config) if tokens is None else tokens
@@ -244,7 +247,8 @@ def _explain(exc: GraphError | TransportError, ctx: _Context) -> tuple[str, str]
                 f"consent: {ctx.steps}", f"{PERMISSION} is missing")
     if exc.status == 404:
         return (f"business {ctx.business_id!r} not found ({said}): check graph.business_id; it "
-                "is the booking mailbox address, e.g. contosolunchdelivery@contoso.com",
+                "is the booking mailbox address, e.g. contosolunchdelivery@contoso.com "
+                "('bookings-import businesses' lists those the sign-in can see)",
                 "business not found")
     return f"Graph answered {said}: {exc.message or '(no message)'}", f"Graph answered {said}"
 
@@ -268,3 +272,84 @@ def _page_line(body: Any) -> str:
         return "no customers yet"
     more = ", more on later pages" if body.get("@odata.nextLink") else ""
     return f"first page: {count} customer{'s' if count != 1 else ''}{more}"
+
+
+# --- bookings-import businesses ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Business:
+    id: str  # the booking mailbox address, what graph.business_id takes
+    display_name: str
+    configured: bool  # the one graph.business_id names
+
+
+async def list_businesses(config: Config, *, tokens: TokenSource | None = None) -> list[Business]:
+    """Every Bookings business the sign-in can see, all pages. Raises ServiceRefused (exit 3)
+    when Graph refuses or cannot be reached, AuthError when the sign-in fails."""
+    source = make_token_source(config) if tokens is None else tokens
+    root = graph_root(config)
+    try:
+        async with new_session(config) as session:
+            client = GraphClient(session, root, config.graph.version, source,
+                                 timeout=config.limits.timeout)
+            items = [item async for item in client.list_businesses()]
+    except TransportError as exc:
+        raise ServiceRefused(f"cannot reach Microsoft Graph at {root}: {exc}") from None
+    except GraphError as exc:
+        raise ServiceRefused(_listing_refused(exc, root)) from None
+    finally:
+        close = getattr(source, "close", None)
+        if tokens is None and callable(close):
+            close()
+    configured = config.graph.business_id.strip().casefold()
+    found = []
+    for item in items:
+        if isinstance(item, dict) and item.get("id"):
+            business_id = str(item["id"])
+            found.append(Business(business_id, str(item.get("displayName") or ""),
+                                  bool(configured) and business_id.casefold() == configured))
+    return found
+
+
+def render_businesses(businesses: list[Business], configured: str) -> str:
+    """A table of id and name, the configured one marked, and what to do next."""
+    lines = []
+    if businesses:
+        width = max(len("id"), *(len(b.id) for b in businesses))
+        lines.append(f"  {'id':<{width}}  display name")
+        lines += [f"{'*' if b.configured else ' '} {b.id:<{width}}  {b.display_name}".rstrip()
+                  for b in businesses]
+        lines.append("")
+    else:
+        lines.append("no Bookings business is visible to this sign-in (a business's staff "
+                     "must include the account, or the app needs Bookings.Read.All)")
+    if not configured:
+        lines.append("graph.business_id is not set: copy one id above into the config")
+    elif any(b.configured for b in businesses):
+        lines.append(f"* graph.business_id: {configured}")
+    elif businesses:
+        lines.append(f"graph.business_id {configured!r} is not among them: use one id above")
+    return "\n".join(lines) + "\n"
+
+
+def businesses_json(businesses: list[Business], configured: str) -> str:
+    return json.dumps({
+        "businesses": [{"id": b.id, "displayName": b.display_name, "configured": b.configured}
+                       for b in businesses],
+        "configured": configured or None,
+        "configured_found": any(b.configured for b in businesses),
+    }, indent=2, ensure_ascii=False)
+
+
+def _listing_refused(exc: GraphError, root: str) -> str:
+    said = f"HTTP {exc.status} {exc.code or 'error'}"
+    if bookings_unknown(exc):
+        return f"Graph at {root} has no Bookings API ({said}: {exc.message})"
+    if exc.status == 401:
+        return (f"Graph refused the token ({said}): it has expired or is for another cloud or "
+                "tenant; 'bookings-import check' says more")
+    if exc.status == 403:
+        return (f"Graph denied listing the businesses ({said}): the app needs Bookings.Read.All "
+                f"or {PERMISSION} with admin consent")
+    return f"Graph answered {said}: {exc.message or '(no message)'}"

@@ -17,12 +17,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
 from .config import Config, load_config
 from .console import catch_interrupts, plain_output
 from .errors import EXIT_INTERRUPTED, ConfigError, ImporterError, UsageError
 from .report import Progress, summary_line
 from .signin import StaticToken, make_token_source
+from .version import __version__
 
 if TYPE_CHECKING:
     from .runner import RunOptions, RunOutcome
@@ -143,6 +143,17 @@ def build_parser() -> argparse.ArgumentParser:
                     "a run would work. Creates nothing. Exit 0: ready; 3: not ready; 2: config.",
     )
     common(chk)
+
+    biz = sub.add_parser(
+        "businesses",
+        help="list the Bookings businesses the sign-in can see",
+        description="List the Bookings businesses the sign-in can see (all pages): the id to put "
+                    "in graph.business_id (the booking mailbox address), the display name, and "
+                    "which one the config names. Exit 0: listed; 3: Graph refused; 2: config.",
+    )
+    common(biz)
+    biz.add_argument("--format", choices=("text", "json"), default="text",
+                     help="text (default) or one JSON document for scripts")
 
     sandbox = sub.add_parser(
         "sandbox",
@@ -266,7 +277,8 @@ def _check_inbox_args(args: argparse.Namespace, config: Config) -> None:
                          f"{' or '.join(clash)} (check a file first with 'bookings-import preview')")
     if not (config.graph.business_id or config.import_.business_column or args.sandbox):
         # Said before any file is touched: otherwise each would be moved to failed/.
-        raise ConfigError("graph.business_id is not set: name the Bookings business to import into")
+        raise ConfigError("graph.business_id is not set: name the Bookings business to import into "
+                          "('bookings-import businesses' lists them)")
 
 
 async def _import(args: argparse.Namespace, config: Config, options: RunOptions,
@@ -328,7 +340,7 @@ def _on_interrupt(stop: asyncio.Event) -> Callable[[], None]:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from .preview import build_preview, render_text, to_json
+    from .previewer import build_preview, render_text, to_json
 
     preview = build_preview(_config(args), args.input, args.sheet)
     if args.format == "json":
@@ -346,8 +358,22 @@ def _init(args: argparse.Namespace) -> int:
         headers = loaded.info.headers
     text = render_starter(headers, args.input, args.output)
     path = write_starter(args.output, text, force=args.force)
-    print(f"wrote {path}: check its [columns], set graph.business_id, then run "
+    print(f"wrote {path}: check its [columns], set graph.business_id (your sign-in's businesses: "
+          f"'bookings-import businesses --config {path}'), then run "
           f"'bookings-import preview {args.input} --config {path}'", flush=True)
+    return 0
+
+
+def _businesses(args: argparse.Namespace) -> int:
+    from .check import businesses_json, list_businesses, render_businesses
+
+    config = _config(args)
+    found = asyncio.run(list_businesses(config))
+    configured = config.graph.business_id.strip()
+    if args.format == "json":
+        print(businesses_json(found, configured), flush=True)
+    else:
+        sys.stdout.write(render_businesses(found, configured))
     return 0
 
 
@@ -389,6 +415,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not args.config and not os.environ.get(CONFIG_ENV):
                 raise UsageError("no config: pass --config FILE (start from config.example.toml)")
             return asyncio.run(check(_config(args)))
+        if args.command == "businesses":
+            return _businesses(args)
         if args.command == "sandbox":
             return _sandbox(args)
         if args.command == "preview":

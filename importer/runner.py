@@ -19,7 +19,7 @@ from typing import Any
 
 import platformdirs
 
-from . import __version__, parallel
+from . import parallel
 from .config import Config
 from .errors import (
     EXIT_INTERRUPTED,
@@ -31,7 +31,7 @@ from .errors import (
 )
 from .map import ColumnMapping, MapOptions, build_mapping, customer_key, fingerprint, map_row, to_body
 from .models import MappedRow, Problem, Row, RowResult, Status
-from .read import open_input, sha256_file
+from .read import open_source
 from .report import FAILED_STATUSES, Progress, ReportWriter, default_run_dir
 from .send import (
     FatalRunError,
@@ -46,6 +46,7 @@ from .send import (
     run_pool,
 )
 from .signin import TokenSource
+from .version import __version__
 
 __all__ = ["RunOptions", "RunOutcome", "graph_root", "new_session", "refusal_message", "run_import"]
 
@@ -63,7 +64,7 @@ GRAPH_APP_RPS = 13_000.0
 
 @dataclass
 class RunOptions:
-    input: Path
+    input: Any  # a path, a pandas DataFrame or records: whatever read.open_source takes
     out_dir: Path | None = None
     sheet: str | None = None
     dry_run: bool = False
@@ -235,7 +236,7 @@ async def run_import(
     stop = stop or asyncio.Event()
     progress = progress or Progress(enabled=False)
     started = time.monotonic()
-    loaded = open_input(options.input, sheet=options.sheet)
+    loaded = open_source(options.input, sheet=options.sheet)
     async with contextlib.AsyncExitStack() as stack:
         stack.enter_context(loaded)
         info = loaded.info
@@ -249,7 +250,7 @@ async def run_import(
         rows = loaded.rows()
         feed = _Feed(rows, mapping, config)
         stack.callback(feed.close)
-        input_sha = sha256_file(info.path)
+        input_sha = loaded.sha256()
         sender = None
         if not options.dry_run:
             if not config.graph.business_id and not config.import_.business_column:
@@ -284,6 +285,7 @@ async def run_import(
         }
         writer = ReportWriter(out_dir, info, dry_run=options.dry_run)
         writer.write_summary({"state": "running", **fields})
+        progress.begin(loaded.rows_hint)
 
         def record(seq: int, result: RowResult) -> None:
             writer.add(seq, result)

@@ -43,7 +43,8 @@ cloud = "global"
 # Graph API version: "v1.0" (default) or "beta". Only beta stores an address's type
 # (home/business/other) and post office box; with v1.0 a PO box is folded into the street.
 version = "v1.0"
-# The Bookings business to import into: usually its booking mailbox address.
+# The Bookings business to import into: usually its booking mailbox address
+# ('bookings-import businesses' lists those your sign-in can see).
 business_id = ""
 # Override the cloud's Graph root, e.g. for a proxy or the built-in emulator
 # (https:// only; plain http only for 127.0.0.1/localhost).

@@ -538,7 +538,7 @@ def test_msal_requests_and_cryptography_load_only_for_an_msal_sign_in() -> None:
     import sys
 
     code = (
-        "import sys, importer.cli, importer.runner, importer.check, importer.preview\n"
+        "import sys, importer.cli, importer.runner, importer.check, importer.previewer\n"
         "heavy = ('msal', 'requests', 'cryptography')\n"
         "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(heavy)}))\n"
         "from importer.signin import AppSignIn\n"

@@ -74,7 +74,7 @@ def test_preview_finds_the_same_duplicates_as_a_run(tmp_path: Path, monkeypatch:
     # A repeat is a repeat within its business only; rows without an email or phone repeat
     # when their whole customer does. Preview said otherwise for both before.
     from importer.config import load_config
-    from importer.preview import build_preview
+    from importer.previewer import build_preview
 
     one, two = BUSINESSES[:2]
     src = tmp_path / "in.csv"

@@ -9,7 +9,7 @@ import pytest
 
 from importer.cli import main
 from importer.config import Config, load_config
-from importer.preview import build_preview
+from importer.previewer import build_preview
 from importer.starter import render_starter, toml_string
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ import pytest
 from importer.cli import main
 from importer.config import Config, load_config
 from importer.errors import ConfigError, InputError
-from importer.preview import MAX_PROBLEMS, build_preview, render_text, to_json
+from importer.previewer import MAX_PROBLEMS, build_preview, render_text, to_json
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -167,7 +167,7 @@ def test_subprocess_json_preview_and_documented_options() -> None:
 
 def test_preview_names_the_rows_a_run_will_report_as_duplicates() -> None:
     from importer.config import Config
-    from importer.preview import build_preview, render_text, to_dict
+    from importer.previewer import build_preview, render_text, to_dict
 
     root = Path(__file__).resolve().parent.parent
     preview = build_preview(Config(), root / "samples" / "customers.xlsx")

@@ -23,7 +23,7 @@ from .responses import (
     bad_request,
     graph_error,
 )
-from .routing import BUSINESS, CUSTOMER, CUSTOMERS, Route
+from .routing import BUSINESS, BUSINESSES, CUSTOMER, CUSTOMERS, Route
 from .schema import SchemaError, render_customer, store_fields, validate_customer
 from .state import Emulator
 
@@ -65,6 +65,8 @@ async def perform(emu: Emulator, op: Operation, fault: FaultRule | None) -> Outc
         body = await op.read_body() if op.method in ("POST", "PATCH") else b""
     except ConnectionError:
         return Outcome(0, action=GONE)
+    if op.route.kind == BUSINESSES:
+        return _list_businesses(emu, op)
     business_id = op.route.business_id or ""
     business = emu.business(business_id)
     if business is None:
@@ -213,6 +215,24 @@ def _list(emu: Emulator, op: Operation, business_id: str) -> Outcome:
     }
     if skip + size < total:
         body["@odata.nextLink"] = f"{_customers_url(op)}?$skip={skip + size}"
+    return Outcome(200, body)
+
+
+def _list_businesses(emu: Emulator, op: Operation) -> Outcome:
+    """GET /solutions/bookingBusinesses: every business, page by page (Graph gives id and
+    displayName in the list)."""
+    skip = _skip(op.params)
+    if skip is None:
+        return bad_request(op.exchange, "Invalid value for the query option '$skip'.")
+    size = emu.settings.page_size
+    known = emu.businesses()
+    root = f"{op.exchange.base_url}/{op.route.version}"
+    body: dict[str, Any] = {
+        "@odata.context": f"{root}/$metadata#solutions/bookingBusinesses",
+        "value": [{"id": b, "displayName": name} for b, name in known[skip : skip + size]],
+    }
+    if skip + size < len(known):
+        body["@odata.nextLink"] = f"{root}/solutions/bookingBusinesses?$skip={skip + size}"
     return Outcome(200, body)
 
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+BUSINESSES = "businesses"
 BUSINESS = "business"
 CUSTOMERS = "customers"
 CUSTOMER = "customer"
 BATCH = "batch"
 METHODS = {
+    BUSINESSES: ("GET",),
     BUSINESS: ("GET",),
     CUSTOMERS: ("GET", "POST"),
     CUSTOMER: ("GET", "PATCH", "DELETE"),
@@ -67,7 +69,9 @@ def _match(version: str, rest: list[str]) -> Route | RouteError:
     for i, name in enumerate(expected):
         if i >= len(names) or names[i] != name:
             return _not_found(version, rest[i] if i < len(rest) else "")
-    if len(rest) < 3 or not rest[2]:
+    if len(rest) == 2 or (len(rest) == 3 and not rest[2]):
+        return Route(BUSINESSES, version)  # the businesses the caller can see
+    if not rest[2]:
         return _not_found(version, rest[1])
     business_id = rest[2]
     if len(rest) == 3:

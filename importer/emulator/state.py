@@ -119,6 +119,11 @@ class Emulator:
     def business_ids(self) -> list[str]:
         return [b for b, _ in self._businesses.values()]
 
+    def businesses(self) -> list[tuple[str, str]]:
+        """(id, display name) of every business, in the order they were made (with
+        ``businesses=None``: those used so far)."""
+        return list(self._businesses.values())
+
     def is_read_only(self, business_id: str) -> bool:
         return business_id.casefold() in {b.casefold() for b in self.settings.read_only_businesses}
 

@@ -105,9 +105,11 @@ class CsvSource:
     def check(self) -> None:
         """Read the whole file once, so that a broken row deep inside stops the run before
         anything is sent rather than half-way through."""
+        count = 0
         with contextlib.closing(self.iter_raw()) as raw:
             for _ in raw:
-                pass
+                count += 1
+        self.row_count = count  # the progress bar's total, known at no extra cost
 
     def close(self) -> None:
         for text in self._open:

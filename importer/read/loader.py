@@ -40,6 +40,7 @@ __all__ = [
     "NumberFormat",
     "compile_format",
     "format_general",
+    "load_source",
     "open_input",
     "sha256_file",
 ]
@@ -74,6 +75,22 @@ class LoadedInput:
     def warnings(self) -> list[str]:
         """Notes from opening the file, plus those of the latest pass of ``rows()``."""
         return self._notes + self._row_notes
+
+    def note(self, text: str) -> None:
+        """Add a note that does not stop the run (logged with the others)."""
+        self._notes.append(text)
+
+    @property
+    def rows_hint(self) -> int | None:
+        """About how many rows follow the header (blank ones included), when the source
+        knows without reading them again: what a progress bar counts towards."""
+        count = getattr(self._source, "row_count", None)
+        return max(count - self.info.header_row, 0) if count is not None else None
+
+    def sha256(self) -> str:
+        """Hex SHA-256 of the input: of the file, or of the rows a source gave without one."""
+        digest = getattr(self._source, "sha256", None)
+        return digest() if callable(digest) else sha256_file(self.info.path)
 
     def rows(self) -> Iterator[Row]:
         """Yield the data rows after the header; every call starts again from the top."""
@@ -172,6 +189,12 @@ def open_input(path: str | Path, *, sheet: str | None = None, chunk_size: int = 
             source = XlsxSource(file, shown, head, sheet)
     except OSError as exc:  # the file changed or vanished after the first read
         raise InputError(shown, os_message(exc)) from None
+    return load_source(source, shown, chunk_size)
+
+
+def load_source(source: Source, shown: str, chunk_size: int = 2000) -> LoadedInput:
+    """Find the header among ``source``'s rows and check it: a file's, or rows without a file
+    (read/frames.py). Closes the source if that fails."""
     try:
         layout = _plan_columns(source, shown)
         info = SheetInfo(

@@ -134,6 +134,12 @@ class XlsxSource:
         finally:
             styled.close()
 
+    @property
+    def row_count(self) -> int | None:
+        """The sheet's rows as calamine sized them (the progress bar's total)."""
+        height = getattr(self._calamine_sheet, "height", None)
+        return height if isinstance(height, int) else None
+
     def _numbered_rows(self) -> Iterator[tuple[int, list[Any]]]:
         sheet = self._calamine_sheet
         if isinstance(sheet, sheetsplit.SplitSheet):

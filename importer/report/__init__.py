@@ -2,11 +2,13 @@
 
 Every input row gets one line in results.csv, in input order, written while the run goes;
 failed rows also go to a failures file that is itself a valid input. Beside the files: the
-progress line, the JSON log and the pruning of old run folders. It writes what it is given
-and decides nothing about sending; it knows nothing of Graph or sign-in.
+progress bar, the JSON log, the pruning of old run folders, and the results as DataFrames.
+It writes what it is given and decides nothing about sending; it knows nothing of Graph or
+sign-in.
 """
 
 from . import logs
+from .frames import STATUSES, results_frame
 from .progress import Progress
 from .results import ReportWriter, default_run_dir, summary_line
 from .retention import REPORT_SUFFIX, SUMMARY, prune_runs
@@ -15,6 +17,7 @@ from .text import FAILED_STATUSES, error_text
 __all__ = [
     "FAILED_STATUSES",
     "REPORT_SUFFIX",
+    "STATUSES",
     "SUMMARY",
     "Progress",
     "ReportWriter",
@@ -22,5 +25,6 @@ __all__ = [
     "error_text",
     "logs",
     "prune_runs",
+    "results_frame",
     "summary_line",
 ]

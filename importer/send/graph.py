@@ -273,9 +273,19 @@ class GraphClient:
     ) -> GraphResponse:
         return await self.request("PATCH", self.customers_url(business_id, customer_id), changes)
 
+    async def list_businesses(self) -> AsyncIterator[dict[str, Any]]:
+        """Every Bookings business the sign-in can see (GET /solutions/bookingBusinesses),
+        following @odata.nextLink until it is absent."""
+        async for item in self._pages(f"{self.root}/solutions/bookingBusinesses"):
+            yield item
+
     async def list_customers(self, business_id: str) -> AsyncIterator[dict[str, Any]]:
         """Every customer of the business, following @odata.nextLink until it is absent."""
-        url: str | None = self.customers_url(business_id)
+        async for item in self._pages(self.customers_url(business_id)):
+            yield item
+
+    async def _pages(self, url: str | None) -> AsyncIterator[dict[str, Any]]:
+        """The items of a collection, page after page."""
         while url:
             resp = await self.request("GET", url)
             body = resp.body if isinstance(resp.body, dict) else {}

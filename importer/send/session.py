@@ -10,10 +10,10 @@ from typing import Any
 
 import aiohttp
 
-from .. import __version__
 from ..config import Config
 from ..errors import ConfigError, ServiceRefused
 from ..signin import CLOUDS
+from ..version import __version__
 from .graph import GraphClient, GraphError, GraphResponse, TransportError
 from .retrying import retry_policy
 

@@ -26,7 +26,7 @@ from aiohttp import BodyPartReader, web
 
 from ..config import Config
 from ..errors import ConfigError, InputError
-from ..preview import build_preview, to_dict
+from ..previewer import build_preview, to_dict
 from ..signin import TokenSource
 from . import pages
 from .runs import RunBoard, RunRefused

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from html import escape
 from typing import Any
 
-from .. import __version__
+from ..version import __version__
 
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 COUNT_ORDER = ("created", "updated", "repaired", "unchanged", "skipped", "duplicate", "valid",

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .config import Config
@@ -23,7 +22,7 @@ from .errors import EXIT_OK, EXIT_ROWS_FAILED
 from .map import MapOptions, build_mapping, describe_problem, map_row, to_body
 from .models import Problem
 from .parallel import Setup, business_and_key, business_index
-from .read import open_input
+from .read import open_source
 from .send import SeenKeys
 
 MAX_PROBLEMS = 10
@@ -90,9 +89,10 @@ class Preview:
         return EXIT_ROWS_FAILED if self.invalid else EXIT_OK
 
 
-def build_preview(config: Config, path: str | Path, sheet: str | None = None) -> Preview:
-    """Load and map every row of ``path`` as a run would. Raises InputError / ConfigError."""
-    with open_input(path, sheet=sheet) as loaded:
+def build_preview(config: Config, path: Any, sheet: str | None = None) -> Preview:
+    """Load and map every row of ``path`` (a file, a DataFrame or records: what
+    read.open_source takes) as a run would. Raises InputError / ConfigError."""
+    with open_source(path, sheet=sheet) as loaded:
         info = loaded.info
         mapping = build_mapping(info.headers, config.columns, auto_detect=config.mapping.auto_detect)
         options = MapOptions(
