@@ -92,7 +92,7 @@ class Preview:
 
 def build_preview(config: Config, path: str | Path, sheet: str | None = None) -> Preview:
     """Load and map every row of ``path`` as a run would. Raises InputError / ConfigError."""
-    with open_input(path, sheet=sheet) as loaded:
+    with open_input(path, sheet=sheet, max_read_mb=config.limits.max_read_mb) as loaded:
         info = loaded.info
         mapping = build_mapping(info.headers, config.columns, auto_detect=config.mapping.auto_detect)
         options = MapOptions(

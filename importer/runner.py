@@ -235,7 +235,7 @@ async def run_import(
     stop = stop or asyncio.Event()
     progress = progress or Progress(enabled=False)
     started = time.monotonic()
-    loaded = open_input(options.input, sheet=options.sheet)
+    loaded = open_input(options.input, sheet=options.sheet, max_read_mb=config.limits.max_read_mb)
     async with contextlib.AsyncExitStack() as stack:
         stack.enter_context(loaded)
         info = loaded.info

@@ -27,6 +27,7 @@ from types import TracebackType
 
 from importer.errors import InputError
 from importer.models import Row, SheetInfo
+from importer.read.budget import DEFAULT_MAX_READ_MB
 from importer.read.csvsource import CsvSource
 from importer.read.numformat import NumberFormat, compile_format, format_general
 from importer.read.sheetgrid import column_letters
@@ -148,8 +149,12 @@ class LoadedInput:
             notes.append(f"row {number} has {cells} beyond the last header; ignored")
 
 
-def open_input(path: str | Path, *, sheet: str | None = None, chunk_size: int = 2000) -> LoadedInput:
-    """Open a .csv/.txt/.tsv or .xlsx/.xlsm file, find its header row and check the headers."""
+def open_input(path: str | Path, *, sheet: str | None = None, chunk_size: int = 2000,
+               max_read_mb: float = DEFAULT_MAX_READ_MB) -> LoadedInput:
+    """Open a .csv/.txt/.tsv or .xlsx/.xlsm file, find its header row and check the headers.
+
+    A workbook whose reading would hold more than ``max_read_mb`` MiB is refused before it is
+    read (budget.py)."""
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
     shown = str(path)
@@ -169,7 +174,7 @@ def open_input(path: str | Path, *, sheet: str | None = None, chunk_size: int = 
             if sheet is not None:
                 source.notes.append(f"sheet {sheet!r} ignored: a CSV file has no sheets")
         else:
-            source = XlsxSource(file, shown, head, sheet)
+            source = XlsxSource(file, shown, head, sheet, int(max_read_mb * 2**20))
     except OSError as exc:  # the file changed or vanished after the first read
         raise InputError(shown, os_message(exc)) from None
     try:
