@@ -54,6 +54,9 @@ _NEUTRALISED = ("'=", "'+", "'-", "'@", "'\t", "'\r", "'\n")
 # Title rows above the header are few; a sheet without a two-cell row in this many non-blank
 # rows is either a one-column sheet or has no header at all.
 _HEADER_LOOKAHEAD = 100
+# Excel's widest sheet. A header row wider than that is not a table a person made, and every
+# one of its columns would cost memory in each row, mapping and preview.
+MAX_COLUMNS = 16_384
 _ROW_WARNINGS_SHOWN = 10
 
 
@@ -226,6 +229,14 @@ def _plan_columns(source: Source, shown: str) -> _Layout:
     header_row, cells = _find_header(source, shown)
     offset = source.column_offset
     last = max(i for i, cell in enumerate(cells) if cell.strip())
+    if last >= MAX_COLUMNS:
+        raise InputError(
+            shown,
+            f"the header row has {last + 1:,} columns, more than a sheet can have "
+            f"({MAX_COLUMNS:,} in Excel); check that the file is a table of customers with "
+            "one header row",
+            row=header_row,
+        )
     names = [" ".join(cell.split()) for cell in cells[: last + 1]]
     unnamed = [i for i, name in enumerate(names) if not name]
     with_data = _columns_with_data(source, header_row, unnamed) if unnamed else set()
