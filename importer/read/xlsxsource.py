@@ -232,14 +232,14 @@ class XlsxSource:
 
     def _worth_splitting(self, info: zipfile.ZipInfo) -> bool:
         """Whether to read the sheet in parts: only when it is big, there are CPUs to share
-        it, and the copies every part holds fit in an eighth of what the budget has left.
+        it, and the copies every part holds fit in a quarter of what the budget has left.
         Otherwise calamine reads it whole, with the one copy of the shared strings it holds."""
         size = info.file_size
         if not (sheetsplit.SPLIT_MIN_BYTES <= size <= sheetsplit.SPLIT_MAX_BYTES
                 and sheetsplit.workers() > 1):
             return False
         budget = self._budget
-        return budget.fits(8 * self._split_cost(size))
+        return budget.fits(4 * self._split_cost(size))
 
     def _split_cost(self, size: int) -> int:
         """What reading in parts holds besides the sheet: the copied parts once, and in each
