@@ -68,6 +68,7 @@ class RunOptions:
     sheet: str | None = None
     dry_run: bool = False
     restart: bool = False  # start afresh instead of continuing an interrupted run
+    input_name: str = ""  # the file's name as a person knows it (an upload's), for reports
 
 
 @dataclass
@@ -270,6 +271,7 @@ async def run_import(
         fields: dict[str, Any] = {
             "input": {
                 "path": str(info.path),
+                "name": options.input_name or Path(info.path).name,
                 "sha256": input_sha,
                 "kind": info.kind,
                 "sheet": info.sheet,
