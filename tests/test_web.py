@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import os
 import re
 import zipfile
 from collections.abc import AsyncIterator

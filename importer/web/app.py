@@ -201,8 +201,8 @@ async def upload(request: web.Request) -> web.Response:
     limit = state.settings.max_upload_bytes
     # A declared length over the limit is refused before a byte of the body is read.
     if request.content_length is not None and request.content_length > limit + _FORM_OVERHEAD:
-        return _refuse(request, 413, f"the file is larger than the limit of {size_text(limit)}; "
-                                     "split it into smaller files")
+        return _too_large(request, f"the file is larger than the limit of {size_text(limit)}; "
+                                   "split it into smaller files")
     token = request.headers.get(CSRF_HEADER)
     checked = False
     sheet = ""
