@@ -180,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="largest file accepted (default 20)")
     serve.add_argument("--sandbox", action="store_true",
                        help="start the built-in Graph emulator and import into it")
+    serve.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                       help="a host name the page answers to besides 127.0.0.1, localhost and "
+                            "--host (e.g. the name of a proxy in front of it); repeatable")
     return parser
 
 
@@ -395,7 +398,8 @@ def _serve(args: argparse.Namespace) -> int:
             "or try --sandbox to see the page import into the built-in emulator"
         )
     options = ServeOptions(host=args.host, port=args.port, max_upload_mb=args.max_upload_mb,
-                           sandbox=args.sandbox, sandbox_business=SANDBOX_BUSINESS)
+                           sandbox=args.sandbox, sandbox_business=SANDBOX_BUSINESS,
+                           allowed_hosts=tuple(args.allowed_host))
     return serve(_config(args), options)
 
 

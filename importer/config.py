@@ -55,6 +55,7 @@ class LimitsSection:
     timeout: float = 30.0  # seconds per request
     max_attempts: int = 6
     max_backoff: float = 60.0  # longest wait between attempts without Retry-After
+    max_read_mb: int = 1024  # memory one read of a workbook may hold (read/budget.py)
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,8 @@ def validate(config: Config, where: str = "config") -> None:
         raise bad("limits.timeout must be a positive number of seconds")
     if not 1 <= lim.max_attempts <= 50:
         raise bad(f"limits.max_attempts must be between 1 and 50, not {lim.max_attempts}")
+    if not 16 <= lim.max_read_mb <= 1 << 20:
+        raise bad(f"limits.max_read_mb must be between 16 and 1048576 (MiB), not {lim.max_read_mb}")
     if imp.on_existing not in ON_EXISTING:
         raise bad(f"import.on_existing must be one of {', '.join(ON_EXISTING)}")
     if not 1 <= imp.batch_size <= 20:

@@ -27,6 +27,12 @@ from .send import SeenKeys
 
 MAX_PROBLEMS = 10
 MAX_SAMPLES = 3
+# What a preview can grow to, whatever the file: a sheet of thousands of ignored columns, or
+# of headers and cells thousands of characters long, must not make a preview of megabytes
+# (the upload page keeps one per upload). Mapped columns are always listed.
+MAX_COLUMNS_SHOWN = 200
+MAX_NOTES = 20
+MAX_TEXT_SHOWN = 200  # characters of a header, note or cell value shown
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class Preview:
     # them `duplicate`, unsent.
     duplicates: int = 0
     first_duplicates: tuple[tuple[int, int], ...] = ()  # (row, the row it repeats), a few
+    columns_not_shown: int = 0  # ignored columns left out of ``columns`` (MAX_COLUMNS_SHOWN)
 
     @property
     def rows(self) -> int:
@@ -92,7 +99,7 @@ class Preview:
 def build_preview(config: Config, path: Any, sheet: str | None = None) -> Preview:
     """Load and map every row of ``path`` (a file, a DataFrame or records: what
     read.open_source takes) as a run would. Raises InputError / ConfigError."""
-    with open_source(path, sheet=sheet) as loaded:
+    with open_source(path, sheet=sheet, max_read_mb=config.limits.max_read_mb) as loaded:
         info = loaded.info
         mapping = build_mapping(info.headers, config.columns, auto_detect=config.mapping.auto_detect)
         options = MapOptions(
@@ -137,9 +144,11 @@ def build_preview(config: Config, path: Any, sheet: str | None = None) -> Previe
             problem_total += len(mapped.problems)
             for p in mapped.problems:
                 if len(problems) < MAX_PROBLEMS:
-                    problems.append(ShownProblem(row.number, p.column, p.message, p.value))
+                    problems.append(ShownProblem(row.number, _cut(p.column), _cut(p.message),
+                                                 _cut(p.value)))
         seen.close()
-        notes = (*mapping.notes, *loaded.warnings)
+        notes = [_cut(note) for note in (*mapping.notes, *loaded.warnings)[:MAX_NOTES]]
+        columns, not_shown = _shown_columns(mapping.headers, mapping.field_of)
     return Preview(
         path=info.path,
         kind=info.kind,
@@ -148,7 +157,7 @@ def build_preview(config: Config, path: Any, sheet: str | None = None) -> Previe
         encoding=info.encoding,
         delimiter=info.delimiter,
         api_version=version,
-        columns=tuple(zip(mapping.headers, mapping.field_of, strict=True)),
+        columns=columns,
         report_columns=info.report_columns,
         notes=tuple(notes),
         valid=valid,
@@ -159,7 +168,32 @@ def build_preview(config: Config, path: Any, sheet: str | None = None) -> Previe
         samples=tuple(samples),
         duplicates=duplicates,
         first_duplicates=tuple(first_duplicates),
+        columns_not_shown=not_shown,
     )
+
+
+def _cut(text: str | None) -> str | None:
+    if text is None or len(text) <= MAX_TEXT_SHOWN:
+        return text
+    return text[: MAX_TEXT_SHOWN - 1] + "…"
+
+
+def _shown_columns(
+    headers: tuple[str, ...], fields: tuple[str | None, ...]
+) -> tuple[tuple[tuple[str, str | None], ...], int]:
+    """(header, field) of every mapped column and of the first ignored ones, in sheet order,
+    at most MAX_COLUMNS_SHOWN in all; and how many ignored ones were left out."""
+    room = MAX_COLUMNS_SHOWN - sum(1 for f in fields if f is not None)
+    shown: list[tuple[str, str | None]] = []
+    left_out = 0
+    for header, name in zip(headers, fields, strict=True):
+        if name is None:
+            if room <= 0:
+                left_out += 1
+                continue
+            room -= 1
+        shown.append((_cut(header) or "", name))
+    return tuple(shown), left_out
 
 
 # --- output --------------------------------------------------------------------------------
@@ -181,6 +215,8 @@ def render_text(preview: Preview) -> str:
     width = max((len(h) for h, _ in p.columns), default=0)
     for header, name in p.columns:
         lines.append(f"  {header.ljust(width)}  -> {name or 'ignored'}")
+    if p.columns_not_shown:
+        lines.append(f"  (and {p.columns_not_shown:,} more columns, ignored)")
     if p.report_columns:
         lines.append(f"  (from an earlier run, not imported: {', '.join(p.report_columns)})")
     lines += [f"  note: {note}" for note in p.notes]

@@ -69,6 +69,7 @@ class RunOptions:
     sheet: str | None = None
     dry_run: bool = False
     restart: bool = False  # start afresh instead of continuing an interrupted run
+    input_name: str = ""  # the file's name as a person knows it (an upload's), for reports
 
 
 @dataclass
@@ -236,7 +237,7 @@ async def run_import(
     stop = stop or asyncio.Event()
     progress = progress or Progress(enabled=False)
     started = time.monotonic()
-    loaded = open_source(options.input, sheet=options.sheet)
+    loaded = open_source(options.input, sheet=options.sheet, max_read_mb=config.limits.max_read_mb)
     async with contextlib.AsyncExitStack() as stack:
         stack.enter_context(loaded)
         info = loaded.info
@@ -271,6 +272,7 @@ async def run_import(
         fields: dict[str, Any] = {
             "input": {
                 "path": str(info.path),
+                "name": options.input_name or Path(info.path).name,
                 "sha256": input_sha,
                 "kind": info.kind,
                 "sheet": info.sheet,

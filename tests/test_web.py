@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import os
 import re
 import zipfile
 from collections.abc import AsyncIterator
@@ -105,7 +104,8 @@ async def wait_finished(client: TestClient, run_id: str) -> dict[str, Any]:
 
 
 def stored_files(client: TestClient) -> list[Path]:
-    return sorted(client.app[STATE].uploads.dir.iterdir())  # type: ignore[index]
+    folder = client.app[STATE].uploads.dir  # type: ignore[index]
+    return sorted(p for p in folder.iterdir() if p.name != ".lock")
 
 
 def read_csv(text: str) -> list[dict[str, str]]:
@@ -411,8 +411,10 @@ async def test_a_password_guards_every_page(tmp_path: Path) -> None:
     [
         pytest.param("127.0.0.1", {}, None, id="loopback-without-password"),
         pytest.param("::1", {}, None, id="ipv6-loopback"),
-        pytest.param("localhost", {PASSWORD_ENV: "pw"}, "pw", id="loopback-with-password-uses-it"),
-        pytest.param("0.0.0.0", {PASSWORD_ENV: "pw"}, "pw", id="any-address-with-password"),
+        pytest.param("localhost", {PASSWORD_ENV: "correct horse battery"}, "correct horse battery",
+                     id="loopback-with-password-uses-it"),
+        pytest.param("0.0.0.0", {PASSWORD_ENV: "correct horse battery"}, "correct horse battery",
+                     id="any-address-with-password"),
     ],
 )
 def test_web_settings_take_the_password_from_the_environment(
@@ -461,7 +463,7 @@ def test_the_upload_folder_is_removed_when_the_app_closes(tmp_path: Path) -> Non
         async with open_client(make_config(tmp_path)) as client:
             await upload(client, "customers.csv", (SAMPLES / "customers.csv").read_bytes())
             folder = client.app[STATE].uploads.dir  # type: ignore[index]
-            assert len(os.listdir(folder)) == 1
+            assert len(stored_files(client)) == 1
             return folder
 
     assert not asyncio.run(scenario()).exists()

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from importer.errors import InputError
+from importer.read.budget import DEFAULT_MAX_READ_MB
 from importer.read.loader import LoadedInput, load_source, open_input
 from importer.read.numformat import cell_text
 
@@ -45,10 +46,12 @@ FRAME_NAME = "DataFrame"
 RECORDS_NAME = "records"
 
 
-def open_source(source: Any, *, sheet: str | None = None) -> LoadedInput:
-    """Open a path (str or os.PathLike), a pandas DataFrame, or an iterable of mappings."""
+def open_source(source: Any, *, sheet: str | None = None,
+                max_read_mb: float = DEFAULT_MAX_READ_MB) -> LoadedInput:
+    """Open a path (str or os.PathLike), a pandas DataFrame, or an iterable of mappings.
+    ``max_read_mb`` bounds the memory a workbook's read may hold ([limits] max_read_mb)."""
     if isinstance(source, str | Path) or hasattr(source, "__fspath__"):
-        return open_input(source, sheet=sheet)
+        return open_input(source, sheet=sheet, max_read_mb=max_read_mb)
     if isinstance(source, LoadedInput):
         return source
     if is_frame(source):

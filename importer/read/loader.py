@@ -27,6 +27,7 @@ from types import TracebackType
 
 from importer.errors import InputError
 from importer.models import Row, SheetInfo
+from importer.read.budget import DEFAULT_MAX_READ_MB
 from importer.read.csvsource import CsvSource
 from importer.read.numformat import NumberFormat, compile_format, format_general
 from importer.read.sheetgrid import column_letters
@@ -54,6 +55,9 @@ _NEUTRALISED = ("'=", "'+", "'-", "'@", "'\t", "'\r", "'\n")
 # Title rows above the header are few; a sheet without a two-cell row in this many non-blank
 # rows is either a one-column sheet or has no header at all.
 _HEADER_LOOKAHEAD = 100
+# Excel's widest sheet. A header row wider than that is not a table a person made, and every
+# one of its columns would cost memory in each row, mapping and preview.
+MAX_COLUMNS = 16_384
 _ROW_WARNINGS_SHOWN = 10
 
 
@@ -165,8 +169,12 @@ class LoadedInput:
             notes.append(f"row {number} has {cells} beyond the last header; ignored")
 
 
-def open_input(path: str | Path, *, sheet: str | None = None, chunk_size: int = 2000) -> LoadedInput:
-    """Open a .csv/.txt/.tsv or .xlsx/.xlsm file, find its header row and check the headers."""
+def open_input(path: str | Path, *, sheet: str | None = None, chunk_size: int = 2000,
+               max_read_mb: float = DEFAULT_MAX_READ_MB) -> LoadedInput:
+    """Open a .csv/.txt/.tsv or .xlsx/.xlsm file, find its header row and check the headers.
+
+    A workbook whose reading would hold more than ``max_read_mb`` MiB is refused before it is
+    read (budget.py)."""
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
     shown = str(path)
@@ -186,7 +194,7 @@ def open_input(path: str | Path, *, sheet: str | None = None, chunk_size: int = 
             if sheet is not None:
                 source.notes.append(f"sheet {sheet!r} ignored: a CSV file has no sheets")
         else:
-            source = XlsxSource(file, shown, head, sheet)
+            source = XlsxSource(file, shown, head, sheet, int(max_read_mb * 2**20))
     except OSError as exc:  # the file changed or vanished after the first read
         raise InputError(shown, os_message(exc)) from None
     return load_source(source, shown, chunk_size)
@@ -244,6 +252,14 @@ def _plan_columns(source: Source, shown: str) -> _Layout:
     header_row, cells = _find_header(source, shown)
     offset = source.column_offset
     last = max(i for i, cell in enumerate(cells) if cell.strip())
+    if last >= MAX_COLUMNS:
+        raise InputError(
+            shown,
+            f"the header row has {last + 1:,} columns, more than a sheet can have "
+            f"({MAX_COLUMNS:,} in Excel); check that the file is a table of customers with "
+            "one header row",
+            row=header_row,
+        )
     names = [" ".join(cell.split()) for cell in cells[: last + 1]]
     unnamed = [i for i, name in enumerate(names) if not name]
     with_data = _columns_with_data(source, header_row, unnamed) if unnamed else set()

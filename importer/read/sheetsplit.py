@@ -25,7 +25,7 @@ import itertools
 import os
 import threading
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,8 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from importer.read.sheetgrid import FastBounds, NotStandard
 
-__all__ = ["SPLIT_MAX_BYTES", "SPLIT_MIN_BYTES", "Split", "SplitSheet", "read_split", "workers"]
+__all__ = ["SPLIT_MAX_BYTES", "SPLIT_MIN_BYTES", "Split", "SplitSheet", "part_size", "parts_in_flight",
+           "read_split", "workers"]
 
 SPLIT_MIN_BYTES = 8 << 20  # sheet XML below this is read whole: about 16,000 rows
 SPLIT_MAX_BYTES = 1 << 30
@@ -82,6 +83,16 @@ def workers() -> int:
     return min(4, os.cpu_count() or 1)
 
 
+def parts_in_flight() -> int:
+    """The most parts held at once: one on each pool thread, and one waiting per worker."""
+    return 3 * workers()
+
+
+def part_size(size: int) -> int:
+    """Bytes of rows per part of a sheet whose XML is ``size`` bytes."""
+    return min(max(size // (2 * workers()), PART_MIN_BYTES), PART_MAX_BYTES)
+
+
 def _threads() -> concurrent.futures.ThreadPoolExecutor:
     global _pool
     with _pool_lock:
@@ -101,6 +112,7 @@ class Split:
     columns: int = 0
     checked: bool = True
     too_big: bool = False
+    cells: Any = None  # what the caller's ``watch`` counted, set by the caller
 
 
 class SplitSheet:
@@ -143,11 +155,16 @@ def read_split(
     parts: list[tuple[str, bytes]],
     pieces: Iterable[bytes],
     max_cells: int,
+    *,
+    watch: Callable[[bytes], None] | None = None,
+    fits: Callable[[int, int], bool] | None = None,
 ) -> Split:
     """Check the sheet XML from ``pieces`` and read it in parts (see the module's notes), each
-    a workbook of ``parts`` (name, data) and the part's rows as ``member``."""
+    a workbook of ``parts`` (name, data) and the part's rows as ``member``. ``watch`` sees
+    every piece; bounds that ``fits`` refuses (rows, columns) stop the parts like bounds over
+    ``max_cells`` do (``too_big``), before calamine holds them."""
     size = archive.getinfo(member).file_size
-    part_size = min(max(size // (2 * workers()), PART_MIN_BYTES), PART_MAX_BYTES)
+    cut_size = part_size(size)
     bounds = FastBounds()
     reader = _PartReader(member, sheet, [(n, d) for n, d in parts if n != member])
     head: bytes | None = None
@@ -163,6 +180,8 @@ def read_split(
                 except NotStandard:
                     reader.cancel()
                     return Split(None, checked=False)
+                if watch is not None:
+                    watch(piece)
                 if not usable:
                     continue
                 held.append(piece)
@@ -180,16 +199,19 @@ def read_split(
                     if tags.root not in head or b"<!" in head or head.find(b"<?", 1) >= 0:
                         usable = False
                         continue
-                if bounds.rows * bounds.columns > max_cells:
+                if bounds.rows * bounds.columns > max_cells or (
+                    fits is not None and not fits(bounds.rows, bounds.columns)
+                ):
                     usable = False  # refused below, once the far cell is known
                     continue
-                if held_size >= part_size:
+                if held_size >= cut_size:
                     rows = b"".join(held)
                     if (cut := tags.last_row_start(rows)) > 0:
                         usable = reader.submit(head, rows, cut, tags, cpu)
                         rows = rows[cut:]
                     held, held_size = [rows], len(rows)
-        too_big = bounds.rows * bounds.columns > max_cells
+        too_big = bounds.rows * bounds.columns > max_cells or (
+            fits is not None and not fits(bounds.rows, bounds.columns))
         if too_big or not usable or head is None:
             reader.cancel()
             return Split(None, bounds.rows, bounds.columns, too_big=too_big)

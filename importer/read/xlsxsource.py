@@ -28,6 +28,7 @@ from importer.read.numformat import NumberFormat, cell_text, compile_format
 from importer.read.sources import CHUNK, OLE_MAGIC, ZIP_MAGIC
 
 from . import sheetgrid, sheetsplit
+from .budget import CELL_BYTES, DEFAULT_MAX_READ_MB, TEXT_COPIES, CellCount, ReadBudget, StringTable
 
 __all__ = ["XlsxSource", "column_index"]
 
@@ -75,9 +76,11 @@ class XlsxSource:
     encoding: str | None = None
     delimiter: str | None = None
 
-    def __init__(self, file: Path, shown: str, head: bytes, sheet: str | None) -> None:
+    def __init__(self, file: Path, shown: str, head: bytes, sheet: str | None,
+                 max_read_bytes: int = DEFAULT_MAX_READ_MB << 20) -> None:
         self.notes: list[str] = []
         self._shown = shown
+        self._budget = ReadBudget(max_read_bytes, shown)
         _check_container(file, shown, head)
         try:
             self._zip = zipfile.ZipFile(file)
@@ -91,7 +94,11 @@ class XlsxSource:
             self._targets = _workbook_targets(self._zip, shown)
             entries = _read_sheet_entries(self._zip, shown, self._targets)
             self._formats = _read_cell_formats(self._zip)
+            # calamine parses the shared strings and styles as it opens the workbook: they are
+            # counted first, and the sheet's parts later share the one copy it holds.
+            self._strings = self._hold_parsed_parts()
             self._book = _open_book(file, shown)
+            self._opened_held = self._budget.held
             self.sheet, self._calamine_sheet, member = self._choose(entries, sheet)
         except BaseException:
             self.close()
@@ -189,16 +196,38 @@ class XlsxSource:
             f"no visible sheet has any data; put the customers on the first sheet{extra if hidden else ''}",
         )
 
+    def _hold_parsed_parts(self) -> StringTable:
+        budget = self._budget
+        strings = StringTable()
+        for member, kind in dict.fromkeys(self._targets.values()):
+            if kind.endswith("/sharedStrings") and member in self._zip.NameToInfo:
+                try:
+                    strings = budget.shared_strings(self._zip, member, _pieces)
+                except _ZIP_ERRORS as exc:
+                    raise InputError(self._shown, f"the workbook is damaged ({member}: {exc}); "
+                                                  "open it in Excel and save it again") from None
+            elif kind.endswith("/styles") and (info := self._zip.NameToInfo.get(member)):
+                budget.hold(f"the workbook part {member!r}", info.file_size, "")
+        return strings
+
     def _load(self, entry: _SheetEntry) -> Any:
         assert self._book is not None
         name, member = entry.name, entry.member
         info = self._zip.NameToInfo.get(member or "")
+        # Only the sheet finally chosen stays held: an empty one tried before it is let go.
+        self._budget.held = self._opened_held
         if info is not None:
-            split = self._split(info, name) if _worth_splitting(info) else None
+            split = self._split(info, name) if self._worth_splitting(info) else None
             if split is not None and split.sheet is not None:
+                self._budget.hold_sheet(name, split.rows, split.columns, split.cells)
                 return split.sheet
             if split is None or not split.checked:
-                _check_extent(self._zip, info.filename, name, self._shown)
+                rows, columns, cells = _check_extent(self._zip, info.filename, name, self._shown,
+                                                     self._strings)
+            else:
+                rows, columns, cells = split.rows, split.columns, split.cells
+            if cells is not None:
+                self._budget.hold_sheet(name, rows, columns, cells)
         try:
             return self._book.get_sheet_by_name(name)
         except CalamineError as exc:
@@ -207,18 +236,46 @@ class XlsxSource:
                 f"sheet {name!r} cannot be read ({exc}); open the workbook in Excel and save it again",
             ) from None
 
+    def _worth_splitting(self, info: zipfile.ZipInfo) -> bool:
+        """Whether to read the sheet in parts: only when it is big, there are CPUs to share
+        it, and the copies every part holds fit in a quarter of what the budget has left.
+        Otherwise calamine reads it whole, with the one copy of the shared strings it holds."""
+        size = info.file_size
+        if not (sheetsplit.SPLIT_MIN_BYTES <= size <= sheetsplit.SPLIT_MAX_BYTES
+                and sheetsplit.workers() > 1):
+            return False
+        budget = self._budget
+        return budget.fits(4 * self._split_cost(size))
+
+    def _split_cost(self, size: int) -> int:
+        """What reading in parts holds besides the sheet: the copied parts once, and in each
+        part in flight its rows twice (the XML and the workbook made of it), the copied parts
+        and what calamine parses of them."""
+        copied = sum(self._zip.NameToInfo[name].file_size for name in _copied_names(self._zip, self._targets))
+        held = self._strings.held + copied
+        return copied + sheetsplit.parts_in_flight() * (2 * sheetsplit.part_size(size) + held)
+
     def _split(self, info: zipfile.ZipInfo, name: str) -> sheetsplit.Split:
         """Check the sheet and read it in parts on every CPU (sheetsplit.py)."""
+        budget, cost = self._budget, self._split_cost(info.file_size)
+        cells = budget.cells(self._strings)
+
+        def fits(rows: int, columns: int) -> bool:
+            return budget.fits(cost + rows * columns * CELL_BYTES + TEXT_COPIES * cells.text)
+
         try:
             parts = _copied_parts(self._zip, self._targets)
             pieces = _pieces(self._zip, info.filename)
-            split = sheetsplit.read_split(self._zip, info.filename, name, parts, pieces, MAX_CELLS)
+            split = sheetsplit.read_split(self._zip, info.filename, name, parts, pieces, MAX_CELLS,
+                                          watch=cells.feed, fits=fits)
         except _ZIP_ERRORS as exc:
             raise InputError(
                 self._shown, f"the workbook is damaged ({exc}); open it in Excel and save it again"
             ) from None
-        if split.too_big:
+        if split.too_big:  # too many cells, or too much memory (refused by _load)
             _refuse_extent(split.rows, split.columns, name, self._shown)
+        if split.checked:
+            split.cells = cells
         return split
 
     def _styled_cells(self) -> Iterator[tuple[int, int, NumberFormat]]:
@@ -286,8 +343,11 @@ def _check_sizes(archive: zipfile.ZipFile, shown: str) -> None:
             )
 
 
-def _check_extent(archive: zipfile.ZipFile, member: str, sheet: str, shown: str) -> None:
-    """Refuse a sheet whose used area is too big for calamine's dense grid (see MAX_CELLS).
+def _check_extent(
+    archive: zipfile.ZipFile, member: str, sheet: str, shown: str, strings: StringTable
+) -> tuple[int, int, CellCount]:
+    """Refuse a sheet whose used area is too big for calamine's dense grid (see MAX_CELLS);
+    the bounds, and the text the grid will hold, for the memory budget.
 
     The <dimension ref="A1:J500"/> a writer puts at the top cannot be trusted: a crafted or
     buggy file that understates it would make calamine abort the whole process. So the
@@ -295,14 +355,23 @@ def _check_extent(archive: zipfile.ZipFile, member: str, sheet: str, shown: str)
     which can only overstate the area."""
     try:
         try:
-            rows, columns = sheetgrid.fast_bounds(_pieces(archive, member))
+            cells = CellCount(strings)
+            rows, columns = sheetgrid.fast_bounds(_counted(_pieces(archive, member), cells))
         except sheetgrid.NotStandard:
-            rows, columns = sheetgrid.parsed_bounds(_pieces(archive, member))
+            cells = CellCount(strings)
+            rows, columns = sheetgrid.parsed_bounds(_counted(_pieces(archive, member), cells))
     except (expat.ExpatError, sheetgrid.DoctypeRefused, sheetgrid.NestedCell, *_ZIP_ERRORS) as exc:
         raise InputError(
             shown, f"the workbook is damaged ({member}: {exc}); open it in Excel and save it again"
         ) from None
     _refuse_extent(rows, columns, sheet, shown)
+    return rows, columns, cells
+
+
+def _counted(pieces: Iterator[bytes], cells: CellCount) -> Iterator[bytes]:
+    for piece in pieces:
+        cells.feed(piece)
+        yield piece
 
 
 def _refuse_extent(rows: int, columns: int, sheet: str, shown: str) -> None:
@@ -314,11 +383,6 @@ def _refuse_extent(rows: int, columns: int, sheet: str, shown: str) -> None:
             f"({rows:,} rows by {columns:,} columns), too many to read; in Excel press "
             "Ctrl+End to find that cell, delete the empty rows and columns up to it, and save again",
         )
-
-
-def _worth_splitting(info: zipfile.ZipInfo) -> bool:
-    size = info.file_size
-    return sheetsplit.SPLIT_MIN_BYTES <= size <= sheetsplit.SPLIT_MAX_BYTES and sheetsplit.workers() > 1
 
 
 def _read_part(archive: zipfile.ZipFile, name: str, shown: str) -> ElementTree.Element | None:
@@ -362,9 +426,13 @@ def _copied_parts(
 ) -> list[tuple[str, bytes]]:
     """The parts calamine reads to open a workbook and give a sheet's values: what every
     in-memory copy of sheetsplit.py holds besides its rows."""
+    return [(name, archive.read(name)) for name in _copied_names(archive, targets)]
+
+
+def _copied_names(archive: zipfile.ZipFile, targets: dict[str, tuple[str, str]]) -> list[str]:
     names = ["[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels"]
     names += [member for member, kind in targets.values() if kind.endswith(_COPIED_TYPES)]
-    return [(name, archive.read(name)) for name in dict.fromkeys(names) if name in archive.NameToInfo]
+    return [name for name in dict.fromkeys(names) if name in archive.NameToInfo]
 
 
 def _read_sheet_entries(

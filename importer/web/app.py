@@ -9,6 +9,10 @@
     GET  /runs.json                 past runs
 
 Answers are HTML for a browser and JSON when the request asks for ``application/json``.
+Every request body is bounded: a form post by ``client_max_size``, an upload as it streams
+(the file by ``max_upload_bytes``, each other field by 1 KiB, the whole body by both); a
+refused body is not read on, and the connection is closed (server.py serves without
+lingering). One preview is read at a time; a few more wait, the rest get 503.
 """
 
 from __future__ import annotations
@@ -28,14 +32,17 @@ from ..config import Config
 from ..errors import ConfigError, InputError
 from ..previewer import build_preview, to_dict
 from ..signin import TokenSource
-from . import pages
+from . import memory, pages
 from .runs import RunBoard, RunRefused
 from .security import (
     CSRF_FIELD,
     CSRF_HEADER,
     Csrf,
     Middleware,
+    SignInGuard,
+    allowed_hosts,
     auth_middleware,
+    host_middleware,
     security_headers,
 )
 from .uploads import Upload, UploadRefused, UploadStore, size_text
@@ -45,6 +52,10 @@ MB = 1024 * 1024
 _FORM_OVERHEAD = 64 * 1024
 _SMALL_FIELD = 1024
 _READ_CHUNK = 64 * 1024
+_FORM_FIELDS = (CSRF_FIELD, "sheet")
+# A form post other than an upload (the start button) carries a token and nothing else.
+_CLIENT_MAX_SIZE = 64 * 1024
+_BUSY_RETRY_SECONDS = 5
 _STATIC = {"app.css": "text/css", "app.js": "text/javascript"}
 
 
@@ -54,6 +65,13 @@ class WebSettings:
     password: str | None = None  # None: no sign-in (only for 127.0.0.1)
     upload_dir: Path | None = None  # a private folder is made inside; None: the system temp dir
     poll_interval: float = 0.5  # seconds between the run page's status requests
+    bound_host: str = "127.0.0.1"  # the address listened on: a Host the page answers to
+    allowed_hosts: tuple[str, ...] = ()  # more names it answers to (--allowed-host)
+    max_uploads: int = 20  # uploads kept at once (the oldest make room)
+    max_stored_bytes: int = 0  # disk they may take in all; 0: ten times max_upload_bytes
+    upload_idle_seconds: float = 3600  # an upload unused this long is deleted
+    max_waiting_previews: int = 4  # previews waiting for the one being read; more get 503
+    max_read_mb: int | None = None  # None: the config's [limits] max_read_mb
 
 
 @dataclass
@@ -63,6 +81,8 @@ class _State:
     uploads: UploadStore
     board: RunBoard
     csrf: Csrf
+    reading: asyncio.Semaphore
+    waiting: int = 0
 
 
 STATE = web.AppKey("state", _State)
@@ -72,12 +92,19 @@ def create_app(config: Config, tokens: TokenSource | None,
                settings: WebSettings | None = None) -> web.Application:
     """The page for one config (one business). ``tokens`` signs in to Graph for each run."""
     settings = settings or WebSettings()
-    middlewares: list[Middleware] = [security_headers]
+    if settings.max_read_mb is not None:
+        config = config.replace("limits", max_read_mb=settings.max_read_mb)
+    hosts = allowed_hosts(settings.bound_host, settings.allowed_hosts)
+    any_address = settings.bound_host.strip("[]") in ("", "0.0.0.0", "::")
+    middlewares: list[Middleware] = [security_headers, host_middleware(hosts, any_address=any_address)]
     if settings.password:
-        middlewares.append(auth_middleware(settings.password))
-    app = web.Application(middlewares=middlewares)
-    state = _State(config, settings, UploadStore(settings.upload_dir, max_bytes=settings.max_upload_bytes),
-                   RunBoard(config, tokens), Csrf())
+        middlewares.append(auth_middleware(settings.password, SignInGuard()))
+    app = web.Application(middlewares=middlewares, client_max_size=_CLIENT_MAX_SIZE)
+    uploads = UploadStore(settings.upload_dir, max_bytes=settings.max_upload_bytes,
+                          max_uploads=settings.max_uploads,
+                          max_total_bytes=settings.max_stored_bytes or None,
+                          idle_seconds=settings.upload_idle_seconds)
+    state = _State(config, settings, uploads, RunBoard(config, tokens), Csrf(), asyncio.Semaphore(1))
     app[STATE] = state
     app.add_routes([
         web.get("/", home),
@@ -143,10 +170,20 @@ def _active(state: _State) -> dict[str, Any] | None:
 
 
 def _upload_of(request: web.Request) -> Upload:
-    found = _state(request).uploads.get(request.match_info["upload_id"])
+    """The upload named in the path, only for the session that made it."""
+    state = _state(request)
+    found = state.uploads.get(request.match_info["upload_id"], state.csrf.session(request))
     if found is None or found.preview is None:
-        raise web.HTTPNotFound(text="No such upload (uploads are kept until the page is restarted).")
+        raise web.HTTPNotFound(text="No such upload: it was deleted after its import or after an "
+                                    "hour unused, or it belongs to another browser. Upload it again.")
     return found
+
+
+def _too_large(request: web.Request, message: str) -> web.Response:
+    """413, and the connection closed: the rest of the body is never read."""
+    response = _refuse(request, 413, message)
+    response.force_close()
+    return response
 
 
 # --- handlers -----------------------------------------------------------------------------
@@ -164,19 +201,26 @@ async def upload(request: web.Request) -> web.Response:
     limit = state.settings.max_upload_bytes
     # A declared length over the limit is refused before a byte of the body is read.
     if request.content_length is not None and request.content_length > limit + _FORM_OVERHEAD:
-        return _refuse(request, 413, f"the file is larger than the limit of {size_text(limit)}; "
-                                     "split it into smaller files")
+        return _too_large(request, f"the file is larger than the limit of {size_text(limit)}; "
+                                   "split it into smaller files")
     token = request.headers.get(CSRF_HEADER)
     checked = False
     sheet = ""
     stored: Upload | None = None
+    too_large = (f"the upload is larger than the limit of {size_text(limit)}; "
+                 "split the file into smaller files")
+    body = request.content
     try:
         reader = await request.multipart()
         async for part in reader:
+            if body.total_bytes > limit + _FORM_OVERHEAD:
+                return _too_large(request, too_large)
             if not isinstance(part, BodyPartReader):
-                continue
-            if part.name in (CSRF_FIELD, "sheet"):
-                value = (await part.read_chunk(_SMALL_FIELD)).decode("utf-8", "replace").strip()
+                return _refuse(request, 400, "send the file as a simple form upload")
+            if part.name in _FORM_FIELDS:
+                value = await _small_field(part)
+                if value is None:
+                    return _too_large(request, f"the form field {part.name!r} is too long")
                 if part.name == CSRF_FIELD:
                     token = value
                 else:
@@ -185,11 +229,21 @@ async def upload(request: web.Request) -> web.Response:
                 # The token comes first in the form: nothing is stored for a forged request.
                 refused = state.csrf.check(request, token)
                 if refused:
-                    return _refuse(request, 403, refused)
+                    response = _refuse(request, 403, refused)
+                    response.force_close()
+                    return response
                 checked = True
-                stored = await state.uploads.receive(shown_name(part.filename), _chunks(part), sheet)
+                stored = await state.uploads.receive(shown_name(part.filename), _chunks(part), sheet,
+                                                     session=state.csrf.session(request))
+            else:
+                return _too_large(request, "the upload holds fields the form does not have")
     except UploadRefused as exc:
-        return _refuse(request, exc.status, exc.message)
+        response = _refuse(request, exc.status, exc.message)
+        if exc.status == 413:
+            response.force_close()
+        elif exc.status == 503:
+            response.headers["Retry-After"] = str(_BUSY_RETRY_SECONDS)
+        return response
     except ValueError:  # not multipart, or a broken body
         return _refuse(request, 400, "send the file as a multipart form upload (field 'file')")
     if stored is None:
@@ -197,7 +251,13 @@ async def upload(request: web.Request) -> web.Response:
             return _refuse(request, 403, refused)
         return _refuse(request, 400, "no file in the upload; choose a .csv, .xlsx or .xlsm file")
     try:
-        stored.preview = await asyncio.to_thread(_preview, state.config, stored.path, stored.sheet)
+        stored.preview = await _read_preview(state, stored)
+    except _Busy:
+        state.uploads.discard(stored.id)
+        response = _refuse(request, 503, "the page is busy reading other uploads; try again in a "
+                                         "moment")
+        response.headers["Retry-After"] = str(_BUSY_RETRY_SECONDS)
+        return response
     except (InputError, ConfigError) as exc:
         state.uploads.discard(stored.id)
         return _refuse(request, 400, _input_message(stored, exc))
@@ -206,6 +266,40 @@ async def upload(request: web.Request) -> web.Response:
                                   "preview_url": f"/uploads/{stored.id}", "preview": stored.preview},
                                  status=201)
     raise web.HTTPSeeOther(f"/uploads/{stored.id}")
+
+
+class _Busy(Exception):
+    """Too many previews are waiting for the one being read."""
+
+
+async def _read_preview(state: _State, stored: Upload) -> dict[str, Any]:
+    """Read one upload at a time, so that the memory the page holds is one read's budget
+    however many arrive at once; what the read let go is handed back to the system."""
+    if state.reading.locked() and state.waiting >= state.settings.max_waiting_previews:
+        raise _Busy
+    state.waiting += 1
+    try:
+        await state.reading.acquire()
+    finally:
+        state.waiting -= 1
+    reading = asyncio.ensure_future(asyncio.to_thread(_preview, state.config, stored.path, stored.sheet))
+
+    def done(_: object) -> None:  # only when the read has ended, even if the request has not
+        state.reading.release()
+        memory.give_back()
+
+    reading.add_done_callback(done)
+    return await asyncio.shield(reading)
+
+
+async def _small_field(part: BodyPartReader) -> str | None:
+    """A short form field's text; None if it is longer than _SMALL_FIELD (read no further)."""
+    data = b""
+    while chunk := await part.read_chunk(_SMALL_FIELD):
+        data += chunk
+        if len(data) > _SMALL_FIELD:
+            return None
+    return data.decode("utf-8", "replace").strip()
 
 
 def shown_name(filename: str | None) -> str:
@@ -262,16 +356,23 @@ async def preview_json(request: web.Request) -> web.Response:
 
 async def start(request: web.Request) -> web.Response:
     state = _state(request)
-    found = _upload_of(request)
-    form = await request.post()
+    try:
+        form = await request.post()
+    except web.HTTPRequestEntityTooLarge:
+        return _too_large(request, "the form is too large")
     token = request.headers.get(CSRF_HEADER) or str(form.get(CSRF_FIELD) or "")
-    refused = state.csrf.check(request, token)
+    refused = state.csrf.check(request, token)  # before the upload is looked up
     if refused:
         return _refuse(request, 403, refused)
+    found = _upload_of(request)
     assert found.preview is not None
     try:
         run = await state.board.start(found.path, input_name=found.name,
                                       total=int(found.preview["rows"]), sheet=found.sheet)
+        found.importing = True
+        assert run.task is not None
+        # The file is deleted once its import has read it to the end, however it ended.
+        run.task.add_done_callback(lambda _task: state.uploads.discard(found.id))
     except RunRefused as exc:
         message = str(exc)
         if _wants_json(request):

@@ -56,6 +56,10 @@ def counts_line(counts: Mapping[str, Any]) -> str:
     return ", ".join(parts) or "no rows yet"
 
 
+def _more_columns(count: int) -> str:
+    return f'<p class="muted">And {count:,} more columns, ignored.</p>' if count else ""
+
+
 def _banner(error: str, kind: str = "error") -> str:
     return f'<div class="banner {kind}" role="alert">{e(error)}</div>' if error else ""
 
@@ -191,6 +195,7 @@ def preview_page(*, upload_id: str, name: str, preview: Mapping[str, Any], csrf:
 <div class="scroll"><table class="zebra mapping">
 <thead><tr><th>Column in the sheet</th><th>Customer field</th></tr></thead>
 <tbody>{columns}</tbody></table></div>
+{_more_columns(p.get("columns_not_shown") or 0)}
 </section>
 <section class="card">
 <h2>Problems</h2>

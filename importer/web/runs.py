@@ -132,7 +132,8 @@ class RunBoard:
     async def _run(self, run: Run, path: Path, sheet: str | None, lock: asyncio.Lock) -> None:
         try:
             outcome = await run_import(
-                self.config, RunOptions(input=path, out_dir=run.out_dir, sheet=sheet),
+                self.config, RunOptions(input=path, out_dir=run.out_dir, sheet=sheet,
+                                        input_name=run.input_name),
                 tokens=self.tokens, progress=run.progress, stop=run.stop,
             )
             run.exit_code = outcome.exit_code
@@ -228,7 +229,8 @@ def past_status(folder: Path) -> dict[str, Any] | None:
         # line) or one that ended with the process.
         "state": ("error" if summary.get("fatal_error") else "finished") if finished else "unfinished",
         "business": str(summary.get("business_id") or ""),
-        "input": Path(str(source.get("path") or "")).name,
+        # The name the person uploaded; a summary from before it was recorded has the path.
+        "input": str(source.get("name") or Path(str(source.get("path") or "")).name),
         "total": summary.get("rows"),
         "done": sum(counts.values()),
         "failed": sum(counts.get(s, 0) for s in _FAILED),

@@ -27,7 +27,7 @@ from ..console import catch_interrupts
 from ..errors import ConfigError, UsageError
 from ..signin import StaticToken, TokenSource, make_token_source
 from .app import MB, WebSettings, create_app
-from .security import PASSWORD_ENV, is_loopback
+from .security import PASSWORD_ENV, is_loopback, password_problem
 
 log = logging.getLogger("importer")
 
@@ -39,6 +39,7 @@ class ServeOptions:
     max_upload_mb: float = 20
     sandbox: bool = False
     sandbox_business: str = "sandbox@contoso.onmicrosoft.com"
+    allowed_hosts: tuple[str, ...] = ()  # host names the page answers to besides its address
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,15 @@ def web_settings(config: Config, options: ServeOptions, environ: dict[str, str] 
             f"--host {options.host} lets other computers reach the page: set {PASSWORD_ENV} "
             "to the password they must give (or leave --host at 127.0.0.1)"
         )
+    if password is not None and (problem := password_problem(password)):
+        raise UsageError(f"the password in {PASSWORD_ENV} {problem}: anyone who can reach the "
+                         "page could guess it")
     if options.max_upload_mb <= 0:
         raise UsageError("--max-upload-mb must be a positive number of megabytes")
     state_dir = Path(config.state.dir).expanduser() if config.state.dir else None
     return WebSettings(max_upload_bytes=int(options.max_upload_mb * MB), password=password,
-                       upload_dir=state_dir)
+                       upload_dir=state_dir, bound_host=options.host,
+                       allowed_hosts=options.allowed_hosts)
 
 
 @asynccontextmanager
@@ -95,7 +100,8 @@ async def running_app(config: Config, options: ServeOptions, *, settings: WebSet
             tokens = make_token_source(config)
             stack.callback(getattr(tokens, "close", lambda: None))
         app = create_app(config, tokens, settings)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        # No lingering: a body refused half-way (413) is not read on; the connection closes.
+        runner = web.AppRunner(app, handle_signals=False, access_log=None, lingering_time=0)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         site = web.TCPSite(runner, options.host, options.port)

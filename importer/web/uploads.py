@@ -4,21 +4,30 @@ The size limit is enforced while the body streams in, so a 2 GB upload costs at 
 in disk and nothing in memory. The file's type is decided from its bytes, not only its name: a
 workbook must be a zip with ``xl/workbook.xml``; a CSV must decode as text. The uploaded name
 is kept only to show it; it never becomes part of a path.
+
+What the store holds is bounded: at most ``max_uploads`` uploads and ``max_total_bytes`` on
+disk (the oldest not being imported make room), each deleted once its import has finished or
+after ``idle_seconds`` unused. An upload belongs to the browser session that made it. The
+folder is locked (``flock``) while the page runs; a folder of a killed page, whose lock the
+kernel has let go, is removed when the next page starts.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 import shutil
 import tempfile
 import time
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
+
+from filelock import FileLock, Timeout
 
 CSV_SUFFIXES = (".csv",)
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -28,6 +37,14 @@ _SAMPLE_BYTES = 64 * 1024
 # A few control characters turn up in real exports (form feeds, a stray escape); a binary file
 # has many. Above this share of the sample, the file is not text.
 _MAX_CONTROL_SHARE = 0.01
+_LOCK_NAME = ".lock"
+_SYSTEM_PREFIX = "bookings-import-uploads-"
+_STATE_PREFIX = "uploads-"
+# A folder without a lock file may be one a page is creating this moment: left alone this long.
+_UNLOCKED_GRACE_SECONDS = 60
+MAX_RECEIVING = 4  # uploads streaming in at once; each may take up to max_bytes of disk
+
+log = logging.getLogger("importer")
 
 
 class UploadRefused(Exception):
@@ -48,36 +65,83 @@ class Upload:
     sheet: str | None = None
     created: float = field(default_factory=time.time)
     preview: dict[str, Any] | None = None
+    session: str = ""  # the browser session that uploaded it; no other may see or start it
+    used: float = field(default_factory=time.monotonic)
+    importing: bool = False  # an import reads it: never evicted or expired meanwhile
 
 
 class UploadStore:
-    """A private folder (mode 0700) of uploads, removed with ``close()`` if it made it itself."""
+    """A private folder (mode 0700) of uploads, removed with ``close()``."""
 
-    def __init__(self, base: Path | None = None, *, max_bytes: int = 20 * 1024 * 1024) -> None:
+    def __init__(self, base: Path | None = None, *, max_bytes: int = 20 * 1024 * 1024,
+                 max_uploads: int = 20, max_total_bytes: int | None = None,
+                 idle_seconds: float = 3600, clock: Callable[[], float] = time.monotonic) -> None:
         if max_bytes < 1:
             raise ValueError("max_bytes must be at least 1")
+        if max_uploads < 1:
+            raise ValueError("max_uploads must be at least 1")
         self.max_bytes = max_bytes
-        if base is None:
-            self.dir = Path(tempfile.mkdtemp(prefix="bookings-import-uploads-"))
-        else:
-            base.mkdir(parents=True, exist_ok=True)
-            self.dir = Path(tempfile.mkdtemp(prefix="uploads-", dir=base))
+        self.max_uploads = max_uploads
+        self.max_total_bytes = max(max_total_bytes or 10 * max_bytes, max_bytes)
+        self.idle_seconds = idle_seconds
+        self._clock = clock
+        parent = Path(tempfile.gettempdir()) if base is None else base
+        prefix = _SYSTEM_PREFIX if base is None else _STATE_PREFIX
+        parent.mkdir(parents=True, exist_ok=True)
+        self.dir = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
         # mkdtemp already creates 0700; say so explicitly, the folder holds personal data.
         os.chmod(self.dir, 0o700)
+        # Held while the page runs (flock on POSIX, LockFileEx on Windows, as the run lock):
+        # the next page's start tells a killed page's folder from a running one's by it.
+        self._lock = FileLock(self.dir / _LOCK_NAME, mode=0o600, blocking=False, thread_local=False)
+        self._lock.acquire()
         self._uploads: dict[str, Upload] = {}
+        self._receiving = 0
+        remove_left_over(parent, prefix, keep=self.dir)
 
-    def get(self, upload_id: str) -> Upload | None:
-        return self._uploads.get(upload_id)
+    def get(self, upload_id: str, session: str | None = None) -> Upload | None:
+        """The upload, if it exists and (given ``session``) belongs to that session."""
+        self.expire()
+        upload = self._uploads.get(upload_id)
+        if upload is None or (session is not None and upload.session != session):
+            return None
+        upload.used = self._clock()
+        return upload
 
-    async def receive(self, name: str, chunks: AsyncIterator[bytes], sheet: str | None = None) -> Upload:
+    def expire(self) -> None:
+        """Delete the uploads unused for ``idle_seconds`` (not those being imported)."""
+        now = self._clock()
+        for upload in list(self._uploads.values()):
+            if not upload.importing and now - upload.used > self.idle_seconds:
+                self.discard(upload.id)
+
+    def _make_room(self, size: int) -> None:
+        """Evict the oldest uploads not being imported until one more of ``size`` fits."""
+        self.expire()
+        for upload in sorted(self._uploads.values(), key=lambda u: u.used):
+            total = sum(u.size for u in self._uploads.values())
+            if len(self._uploads) < self.max_uploads and total + size <= self.max_total_bytes:
+                return
+            if not upload.importing:
+                self.discard(upload.id)
+        total = sum(u.size for u in self._uploads.values())
+        if len(self._uploads) >= self.max_uploads or total + size > self.max_total_bytes:
+            raise UploadRefused(503, "the page holds as many uploads as it may while imports "
+                                     "read them; try again when an import has finished")
+
+    async def receive(self, name: str, chunks: AsyncIterator[bytes], sheet: str | None = None,
+                      session: str = "") -> Upload:
         """Stream one file in; refuse it (and delete what arrived) if too large or not a sheet."""
         suffix = PurePath(name.replace("\\", "/")).suffix.lower()
         if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES:
             raise UploadRefused(415, f"{name or 'the file'}: upload a .csv, .xlsx or .xlsm file "
                                      "(an old .xls workbook: open it in Excel and save as .xlsx)")
+        if self._receiving >= MAX_RECEIVING:
+            raise UploadRefused(503, "too many uploads are arriving at once; try again in a moment")
         upload_id = secrets.token_urlsafe(16)
         path = self.dir / f"{secrets.token_hex(16)}{suffix}"
         size = 0
+        self._receiving += 1
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as out:
@@ -91,10 +155,14 @@ class UploadStore:
             if size == 0:
                 raise UploadRefused(400, f"{name}: the file is empty")
             check_content(path, suffix, name)
+            self._make_room(size)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-        upload = Upload(upload_id, name, path, size, sheet or None)
+        finally:
+            self._receiving -= 1
+        upload = Upload(upload_id, name, path, size, sheet or None, session=session,
+                        used=self._clock())
         self._uploads[upload_id] = upload
         return upload
 
@@ -103,10 +171,52 @@ class UploadStore:
         if upload is not None:
             upload.path.unlink(missing_ok=True)
 
+    def __len__(self) -> int:
+        return len(self._uploads)
+
     def close(self) -> None:
         self._uploads.clear()
+        self._lock.release()  # first: Windows does not remove a file that is held open
         with contextlib.suppress(OSError):
             shutil.rmtree(self.dir)
+
+
+def remove_left_over(parent: Path, prefix: str, keep: Path) -> None:
+    """Remove the upload folders under ``parent`` that no running page holds: those of a page
+    that was killed. Only folders of this user, with the page's prefix, are looked at."""
+    with contextlib.suppress(OSError):
+        for folder in parent.iterdir():
+            if not folder.name.startswith(prefix) or folder == keep:
+                continue
+            with contextlib.suppress(OSError):
+                info = folder.lstat()
+                if not folder.is_dir() or folder.is_symlink() or not _mine(info):
+                    continue
+                if _held(folder, info.st_mtime):
+                    continue
+                shutil.rmtree(folder)
+                log.info("removed the uploads a stopped upload page left behind in %s", folder)
+
+
+def _mine(info: os.stat_result) -> bool:
+    # Windows has no uids; there the temporary folder is the user's own already.
+    getuid = getattr(os, "getuid", None)
+    return getuid is None or info.st_uid == getuid()
+
+
+def _held(folder: Path, mtime: float) -> bool:
+    path = folder / _LOCK_NAME
+    if path.is_symlink():
+        return True  # not ours to follow or remove
+    if not path.exists():
+        return time.time() - mtime < _UNLOCKED_GRACE_SECONDS
+    lock = FileLock(path, blocking=False, thread_local=False)
+    try:
+        lock.acquire()
+    except Timeout:
+        return True
+    lock.release()
+    return False
 
 
 def check_content(path: Path, suffix: str, name: str) -> None:
