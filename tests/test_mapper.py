@@ -91,7 +91,10 @@ SYNONYMS = [
 )
 def test_a_header_is_detected_by_name(header: str, field: str) -> None:
     assert detect_field(header) == field
-    anchor = "lastName" if field == "firstName" else "firstName"  # a name column of another kind
+    # A name column of another kind (a given name would make "Name" the family name).
+    anchor = "companyName" if field == "displayName" else "displayName"
+    if field == anchor:
+        anchor = "lastName"
     mapping = build_mapping(["Client", header], {"Client": anchor})
     assert mapping.column_of(field) == header
 
@@ -110,11 +113,18 @@ def test_every_field_is_known_by_its_own_name() -> None:
 
 
 def test_the_first_of_two_look_alike_headers_wins_and_a_note_says_so() -> None:
-    mapping = build_mapping(["Name", "Email", "Full name", "E-mail"])
-    assert mapping.field_of == ("displayName", "emailAddress", None, None)
-    assert mapping.ignored == ["Full name", "E-mail"]
+    mapping = build_mapping(["Name", "Email", "Full name", "City", "Town"])
+    assert mapping.field_of == ("displayName", "emailAddress", None, "home.city", None)
+    assert mapping.ignored == ["Full name", "Town"]
     assert len(mapping.notes) == 2
     assert "'Full name'" in mapping.notes[0] and "'Name'" in mapping.notes[0]
+
+
+def test_several_email_and_phone_columns_all_feed_their_field() -> None:
+    mapping = build_mapping(["Name", "Email", "E-mail 2 Address", "Phone", "Telephone"])
+    assert mapping.field_of == ("displayName", "emailAddress", "emailAddress", "phone.other",
+                                "phone.other")
+    assert mapping.notes == ()
 
 
 # --- [columns] -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import gettext
 import re
 import unicodedata
 from typing import Any, NamedTuple
@@ -387,23 +388,47 @@ _COUNTRY_ALIASES = {
     "SZ": ("Swaziland",),
     "TL": ("East Timor",),
     "AE": ("UAE", "Emirates"),
-    "NL": ("Holland", "Nederland"),
+    "NL": ("Holland",),
     "CD": ("DR Congo", "DRC", "Democratic Republic of the Congo", "Congo-Kinshasa"),
     "CG": ("Congo-Brazzaville",),
     "MO": ("Macau",),
     "CN": ("PRC", "Mainland China"),
-    "DE": ("Deutschland",),
-    "ES": ("España",),
-    "IT": ("Italia",),
-    "AT": ("Österreich",),
-    "CH": ("Schweiz", "Suisse", "Svizzera"),
-    "BR": ("Brasil",),
+}
+# Endonyms and names in languages beyond those of _LANGUAGES (whose names come from the ISO 3166
+# translations pycountry ships).
+_ENDONYMS = {
+    "DE": ("BRD",),
+    "AT": ("Oesterreich",),
+    "CH": ("Svizra", "Schwyz"),
+    "BE": ("Belgie",),
+    "LU": ("Lëtzebuerg",),
     "SE": ("Sverige",),
-    "NO": ("Norge",),
+    "NO": ("Norge", "Noreg"),
     "DK": ("Danmark",),
     "FI": ("Suomi",),
+    "IS": ("Ísland",),
     "PL": ("Polska",),
+    "CZ": ("Česko", "Česká republika", "Czechia"),
+    "SK": ("Slovensko",),
+    "HU": ("Magyarország",),
+    "SI": ("Slovenija",),
+    "HR": ("Hrvatska",),
+    "RO": ("România",),
+    "BG": ("България",),
+    "GR": ("Ελλάδα", "Ellada", "Hellas"),
+    "CY": ("Κύπρος",),
+    "IE": ("Éire",),
+    "TR": ("Türkiye",),
+    "RU": ("Россия", "Rossiya"),
+    "UA": ("Україна", "Ukraina"),
+    "MX": ("Mexiko",),
+    "US": ("EEUU", "EE. UU.", "EUA"),
+    "GB": ("Großbritannien", "Grossbritannien", "Royaume-Uni", "Reino Unido", "Regno Unito",
+           "Verenigd Koninkrijk", "Inglaterra", "Angleterre"),
 }
+# The languages whose country names are read (German, French, Spanish, Dutch, Italian,
+# Portuguese; English is the database's own).
+_LANGUAGES = ("de", "fr", "es", "nl", "it", "pt", "pt_BR")
 
 
 def _country_key(text: str) -> str:
@@ -423,9 +448,18 @@ def _countries() -> dict[str, Country]:
                      getattr(entry, "common_name", "")):
             if name:
                 table.setdefault(_country_key(name), country)
-    for code, aliases in _COUNTRY_ALIASES.items():
+    for code, aliases in (*_COUNTRY_ALIASES.items(), *_ENDONYMS.items()):
         for alias in aliases:
             table.setdefault(_country_key(alias), by_code[code])
+    for language in _LANGUAGES:
+        try:
+            names = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
+        except OSError:  # pragma: no cover - a pycountry build without its translations
+            continue
+        for entry in pycountry.countries:
+            for name in (entry.name, getattr(entry, "common_name", "")):
+                if name and (local := names.gettext(name)) != name:
+                    table.setdefault(_country_key(local), by_code[entry.alpha_2])
     return table
 
 
