@@ -20,7 +20,15 @@ from typing import Any
 
 from .config import Config
 from .errors import EXIT_OK, EXIT_ROWS_FAILED
-from .map import MapOptions, build_mapping, describe_problem, map_row, to_body
+from .map import (
+    SAMPLE_ROWS,
+    MapOptions,
+    build_mapping,
+    describe_problem,
+    lookalike_notes,
+    map_row,
+    to_body,
+)
 from .models import Problem
 from .parallel import Setup, business_and_key, business_index
 from .read import open_input
@@ -63,6 +71,7 @@ class Preview:
     delimiter: str | None
     api_version: str
     columns: tuple[tuple[str, str | None], ...]  # sheet header -> field, None when ignored
+    layout: str = ""  # the known export the header was recognised as
     report_columns: tuple[str, ...] = ()  # an earlier run's "error"/"source_row" columns
     notes: tuple[str, ...] = ()  # mapping decisions and loader warnings worth knowing
     valid: int = 0
@@ -75,6 +84,9 @@ class Preview:
     # them `duplicate`, unsent.
     duplicates: int = 0
     first_duplicates: tuple[tuple[int, int], ...] = ()  # (row, the row it repeats), a few
+    # What sent rows lose on the way (a second email, a phone left out or sent as written).
+    warnings: tuple[ShownProblem, ...] = ()  # the first MAX_PROBLEMS
+    warning_rows: int = 0
 
     @property
     def rows(self) -> int:
@@ -95,10 +107,7 @@ def build_preview(config: Config, path: str | Path, sheet: str | None = None) ->
     with open_input(path, sheet=sheet) as loaded:
         info = loaded.info
         mapping = build_mapping(info.headers, config.columns, auto_detect=config.mapping.auto_detect)
-        options = MapOptions(
-            default_region=config.mapping.default_region,
-            max_name_length=config.mapping.max_name_length,
-        )
+        options = MapOptions.of(config.mapping)
         version = config.graph.version
         # Repeats are found as a run finds them: by customer, else by the whole body, within
         # each business.
@@ -118,8 +127,19 @@ def build_preview(config: Config, path: str | Path, sheet: str | None = None) ->
         seen = SeenKeys()
         duplicates = 0
         first_duplicates: list[tuple[int, int]] = []
+        sample = []
+        warnings: list[ShownProblem] = []
+        warning_rows = 0
         for row in loaded.rows():
+            if len(sample) < SAMPLE_ROWS:
+                sample.append(row)
             mapped = map_row(row, mapping, options)
+            if mapped.warnings:
+                warning_rows += 1
+                for text in mapped.warnings:
+                    if len(warnings) < MAX_PROBLEMS:
+                        column, _, message = text.partition(": ")
+                        warnings.append(ShownProblem(row.number, column, message))
             if mapped.ok and mapped.customer is not None:
                 valid += 1
                 body = to_body(mapped.customer, version)
@@ -139,7 +159,8 @@ def build_preview(config: Config, path: str | Path, sheet: str | None = None) ->
                 if len(problems) < MAX_PROBLEMS:
                     problems.append(ShownProblem(row.number, p.column, p.message, p.value))
         seen.close()
-        notes = (*mapping.notes, *loaded.warnings)
+        layout = [f"recognised layout: {mapping.layout}"] if mapping.layout else []
+        notes = (*layout, *mapping.notes, *lookalike_notes(mapping, sample), *loaded.warnings)
     return Preview(
         path=info.path,
         kind=info.kind,
@@ -149,6 +170,7 @@ def build_preview(config: Config, path: str | Path, sheet: str | None = None) ->
         delimiter=info.delimiter,
         api_version=version,
         columns=tuple(zip(mapping.headers, mapping.field_of, strict=True)),
+        layout=mapping.layout,
         report_columns=info.report_columns,
         notes=tuple(notes),
         valid=valid,
@@ -159,6 +181,8 @@ def build_preview(config: Config, path: str | Path, sheet: str | None = None) ->
         samples=tuple(samples),
         duplicates=duplicates,
         first_duplicates=tuple(first_duplicates),
+        warnings=tuple(warnings),
+        warning_rows=warning_rows,
     )
 
 
@@ -197,6 +221,12 @@ def render_text(preview: Preview) -> str:
         if len(p.problems_by_column) > 1 or p.invalid > len(p.problems):
             counts = ", ".join(f"{c}: {n:,}" for c, n in p.problems_by_column.items())
             lines.append(f"  invalid rows per column: {counts}")
+    if p.warnings:
+        shown = len(p.warnings)
+        first = f"; the first {shown} warnings" if p.warning_rows > shown else ""
+        lines += ["", f"Warnings ({p.warning_rows:,} rows would be sent with a value left out "
+                      f"or as written{first}):"]
+        lines += [f"  {warning}" for warning in p.warnings]
     if p.samples:
         lines += ["", f"The first {len(p.samples)} customers as they will be created "
                       f"(Graph {p.api_version}):"]

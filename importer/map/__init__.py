@@ -8,10 +8,10 @@ customer keys say when two customers are the same one. Pure: no files, no networ
 so worker processes can map rows in parallel and tests need nothing but values.
 """
 
-from .fields import FIELDS, IGNORE, NAME_FIELDS, detect_field
+from .fields import FIELDS, IGNORE, NAME_FIELDS, REPEATABLE, detect_field
 from .keys import customer_key, email_key, fingerprint, name_key, name_phone_key
 from .layouts import LAYOUTS
-from .lookalike import lookalike_notes
+from .lookalike import SAMPLE_ROWS, lookalike_notes
 from .mapper import (
     UNREADABLE_PHONE,
     ColumnMapping,
@@ -26,8 +26,10 @@ __all__ = [
     "FIELDS",
     "IGNORE",
     "LAYOUTS",
-    "UNREADABLE_PHONE",
     "NAME_FIELDS",
+    "REPEATABLE",
+    "SAMPLE_ROWS",
+    "UNREADABLE_PHONE",
     "ColumnMapping",
     "MapOptions",
     "build_mapping",

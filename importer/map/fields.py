@@ -64,7 +64,7 @@ def _loose(text: str) -> str:
     return "".join(w for w in vocab.tokens(text) if w not in vocab.FILLERS)
 
 
-def _table(pairs: list[tuple[str, str]], key=vocab.fold) -> dict[str, str]:  # noqa: ANN001
+def _table(pairs: list[tuple[str, str]], key=vocab.fold) -> dict[str, str]:
     table: dict[str, str] = {}
     for phrase, meaning in pairs:
         # Two meanings for one phrase would make detection depend on table order.
@@ -141,7 +141,7 @@ def _address_field(base: str, rest: list[str], kind: str, number: int) -> str | 
         return None
     if part == "street" and not group and number in (2, 3):
         part = f"street{number}"  # "Street Address 2", "Straße privat 3"
-    elif number > 3 and not group or group > len(vocab.GROUP_KINDS):
+    elif (number > 3 and not group) or group > len(vocab.GROUP_KINDS):
         return None
     if not kind:
         kind = vocab.GROUP_KINDS[group - 1] if group else "home"

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..config import UNREADABLE_PHONE, MappingSection
 from ..errors import ConfigError
 from ..models import API_VERSIONS, Address, Customer, MappedRow, Phone, Problem, Row
 from .fields import FIELDS, address_type_of_label, header_key, phone_type_of_label
@@ -46,7 +47,6 @@ __all__ = [
 ]
 
 ODATA_TYPE = "#microsoft.graph.bookingCustomer"
-UNREADABLE_PHONE = ("reject", "drop", "keep")
 # Several numbers in one cell: Google's " ::: ", line breaks, ";" and " / ".
 _MANY_NUMBERS = re.compile(r"\s*(?::::|;|\n|\s/\s)\s*")
 
@@ -72,6 +72,12 @@ class MapOptions:
         if self.unreadable_phone not in UNREADABLE_PHONE:
             raise ConfigError(f"mapping.unreadable_phone must be one of "
                               f"{', '.join(UNREADABLE_PHONE)}, not {self.unreadable_phone!r}")
+
+    @classmethod
+    def of(cls, section: MappingSection) -> MapOptions:
+        """The options the config's [mapping] section sets."""
+        return cls(default_region=section.default_region, max_name_length=section.max_name_length,
+                   unreadable_phone=section.unreadable_phone, keep_title=section.keep_title)
 
 
 def map_row(row: Row, mapping: ColumnMapping, options: MapOptions) -> MappedRow:

@@ -103,7 +103,8 @@ EXACT: dict[str, tuple[str, ...]] = {
     ),
     "phone.other": (
         "Phone", "Phone number", "Telephone", "Telephone number", "Tel", "Contact number",
-        "Primary phone", "Primary", "Main phone", "Other number", "Callback", "ISDN", "TTY/TDD Phone", "Telex",
+        "Primary phone", "Primary", "Main phone", "Other number", "Callback", "ISDN",
+        "TTY/TDD Phone", "Telex",
         "Yahoo! Phone",
         "Telefon", "Telefonnummer", "Rufnummer", "Haupttelefon", "Rückmeldung",
         "Telefon für Hörbehinderte", "Téléphone", "Numéro de téléphone", "Téléphone principal",
@@ -122,7 +123,8 @@ EXACT: dict[str, tuple[str, ...]] = {
     ),
     "phone.home": ("Home number", "Home tel"),
     "phone.business": (
-        "Work", "Work number", "Office number", "Work tel", "Company main phone", "Telefon Firma", "Téléphone société",
+        "Work", "Work number", "Office number", "Work tel", "Company main phone", "Telefon Firma",
+        "Téléphone société",
     ),
     "phone.pager": (
         "Pager", "Pager number", "Récepteur de radiomessagerie", "Buscapersonas", "Semafoon",
