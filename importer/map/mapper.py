@@ -218,7 +218,8 @@ def _unpack(text: str) -> tuple[str, str, str, str, str, str]:
     """A whole address in one cell: street, street 2, city, state, ZIP and country.
 
     Mailchimp writes the parts two spaces apart ("1 Main St  Apt 4  Springfield  IL  62701  US",
-    an empty part leaves four); any other text is kept whole, its lines as one street line.
+    an empty part leaves four); any other text is kept whole, its lines as one street line, but
+    for a last line that names a country (as Google's formatted addresses end).
     """
     if "  " in text.strip("\r\n"):
         parts = [clean_words(p) for p in text.strip("\r\n").split("  ")]
@@ -226,8 +227,15 @@ def _unpack(text: str) -> tuple[str, str, str, str, str, str]:
             parts += [""] * (6 - len(parts))
             middle = " ".join(p for p in parts[1:-4] if p)  # a part that held two spaces itself
             return parts[0], middle, parts[-4], parts[-3], parts[-2], parts[-1]
-    lines = [clean_words(line) for line in text.splitlines()]
-    return ", ".join(line for line in lines if line), "", "", "", "", ""
+    lines = [line for line in (clean_words(line) for line in text.splitlines()) if line]
+    country = ""
+    if len(lines) > 1:
+        try:
+            country = resolve_country(lines[-1]).name
+            lines.pop()
+        except Invalid:
+            pass
+    return ", ".join(lines), "", "", "", "", country
 
 
 def _name(values: tuple[str, ...], size: int, plan: Plan, headers: tuple[str, ...],
