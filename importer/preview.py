@@ -224,8 +224,9 @@ def render_text(preview: Preview) -> str:
     if p.warnings:
         shown = len(p.warnings)
         first = f"; the first {shown} warnings" if p.warning_rows > shown else ""
-        lines += ["", f"Warnings ({p.warning_rows:,} rows would be sent with a value left out "
-                      f"or as written{first}):"]
+        rows = f"{p.warning_rows:,} row" + ("s" if p.warning_rows != 1 else "")
+        lines += ["", f"Warnings ({rows} would be sent with a value left out or as written"
+                      f"{first}):"]
         lines += [f"  {warning}" for warning in p.warnings]
     if p.samples:
         lines += ["", f"The first {len(p.samples)} customers as they will be created "

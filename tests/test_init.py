@@ -109,3 +109,15 @@ def test_starter_keeps_the_comments_of_config_example() -> None:
                 if "=" in line and not line.startswith(("#", '"'))}
     assert settings <= {line.split("=")[0].strip() for line in starter.splitlines()
                         if "=" in line and not line.startswith(("#", '"'))}
+
+
+def test_the_starter_names_the_layout_and_keeps_a_repeated_header_valid_toml() -> None:
+    headers = ["Titre", "Prénom", "Nom", "Rue (bureau)", "Code postal (bureau)",
+               "Type de courrier", "Titre", "Adresse de courrier", "Téléphone (bureau)"]
+    text = render_starter(headers, "contacts.csv")
+    assert "# Recognised layout: Outlook desktop (French)." in text
+    columns = tomllib.loads(text)["columns"]
+    assert columns["Titre"] == "title"
+    assert columns["Adresse de courrier"] == "emailAddress"
+    assert columns["Téléphone (bureau)"] == "phone.business"
+    assert '# "Titre" = "ignore"  (a second column named so' in text

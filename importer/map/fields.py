@@ -73,7 +73,7 @@ def _table(pairs: list[tuple[str, str]], key=vocab.fold) -> dict[str, str]:
     return table
 
 
-_EXACT_PAIRS = [(field, field) for field in FIELDS] + [
+_EXACT_PAIRS = [(f, f) for f in FIELDS if f not in vocab.NOT_BY_FIELD_NAME] + [
     (phrase, field) for field, phrases in vocab.EXACT.items() for phrase in phrases]
 VOCABULARY = MappingProxyType(_table(_EXACT_PAIRS))
 # Whole phrases that still mean their field behind a qualifier or a number ("E-mail 2 Address",

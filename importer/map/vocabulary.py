@@ -137,6 +137,10 @@ EXACT: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# Field names that are also everyday headers of another meaning: a bare "Title" is a job title
+# as often as "Dr.", so the field's own name does not make a header mean it.
+NOT_BY_FIELD_NAME = frozenset({"title"})
+
 # --- the general rule ----------------------------------------------------------------------
 
 # Words that say whose address or phone a column is. "Mailing", "Billing", "Default Address"
