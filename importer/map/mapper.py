@@ -179,12 +179,11 @@ def _addresses(values: tuple[str, ...], size: int, plan: Plan, headers: tuple[st
     """The row's addresses, and the phone region of the first one with a known country."""
     addresses: list[Address] = []
     region = None
-    for kind, columns in plan.addresses:
-        parts = [clean_words(values[i]) if 0 <= i < size else "" for i in columns[:9]]
+    for kind, columns, whole, label in plan.addresses:
+        parts = [clean_words(values[i]) if 0 <= i < size else "" for i in columns]
         street, street2, street3, house, city, state, postal, country, box = parts
         sources = columns
         if not (street or street2 or street3 or house or city or state or postal or box):
-            whole = columns[9]
             if 0 <= whole < size and clean(values[whole]):
                 street, street2, city, state, postal, written = _unpack(values[whole])
                 country = country or written
@@ -193,7 +192,7 @@ def _addresses(values: tuple[str, ...], size: int, plan: Plan, headers: tuple[st
             elif not country:
                 continue
         if has_control("".join(parts)):
-            for i, part in zip(sources, parts, strict=False):
+            for i, part in zip(sources, parts, strict=True):
                 if part and i != columns[7]:
                     _check_text(part, headers[i], problems)
         if country:
@@ -207,7 +206,6 @@ def _addresses(values: tuple[str, ...], size: int, plan: Plan, headers: tuple[st
             street = f"{street} {house}" if street else house
         if street2 or street3:
             street = ", ".join(p for p in (street, street2, street3) if p)
-        label = columns[10]
         if 0 <= label < size and (named := clean(values[label])):
             kind = address_type_of_label(named) or kind
         addresses.append(Address(street, city, state, postal, country, box, kind))

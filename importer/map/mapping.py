@@ -55,7 +55,8 @@ class Plan(NamedTuple):
     suffix: int
     company: int
     emails: tuple[int, ...]
-    addresses: tuple[tuple[str, tuple[int, ...]], ...]  # kind, index per ADDRESS_PARTS
+    # kind, index per part from street to postOfficeBox, the formatted and the label column
+    addresses: tuple[tuple[str, tuple[int, ...], int, int], ...]
     phones: tuple[tuple[str, int, int], ...]  # phone type, value column, label column (-1)
     phone_country: int
 
@@ -114,7 +115,7 @@ def _plan(columns: Mapping[str, list[int]]) -> Plan:
     for kind in ADDRESS_TYPES:
         parts = tuple(one(f"{kind}.{part}") for part in ADDRESS_PARTS)
         if any(c >= 0 for c in parts[:-1]):  # a label alone is no address
-            addresses.append((kind, parts))
+            addresses.append((kind, parts[:9], parts[9], parts[10]))
     phones = sorted((PHONE_TYPES.index(t), i, t) for t in PHONE_TYPES
                     for i in columns.get(f"phone.{t}", ()))
     labels = _pair_labels(sorted(i for _, i, _ in phones), columns.get("phoneLabel", []))
