@@ -172,3 +172,16 @@ def test_a_google_contacts_export_creates_whole_customers(
         results = list(csv.DictReader(f))
     assert [r["status"] for r in results] == ["created"] * 3
     assert "mj.garcia@clinicasol.es" in results[0]["warnings"]
+
+
+def test_a_run_warns_of_columns_it_would_lose(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "list.csv"
+    source.write_text("Kunde,Notiz\nAnn Lee,ann@contoso.com\nBo Kim,bo@contoso.com\n",
+                      encoding="utf-8")
+    code = main(["run", str(source), "--config", str(config(tmp_path)), "--out",
+                 str(tmp_path / "out"), "--dry-run"])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "no column feeds an email address, a phone or an address" in err
+    assert "column 'Notiz' holds what look like email addresses but feeds no field" in err

@@ -690,6 +690,19 @@ def test_a_label_column_types_the_phone_beside_it() -> None:
                       Phone("+12065550102", "homeFax"))
 
 
+def test_a_label_types_the_phone_of_its_number_wherever_it_stands() -> None:
+    phones = customer_of({"Name": "J", "Phone 1 - Value": "+1 206 555 0100",
+                          "Phone 1 - Type": "Mobile", "Phone 2 - Value": "+1 206 555 0101",
+                          "Phone 2 - Type": "Work"}).phones
+    assert phones == (Phone("+12065550100", "mobile"), Phone("+12065550101", "business"))
+
+
+def test_an_unnumbered_label_types_the_phone_to_its_right() -> None:
+    phones = customer_of({"Name": "J", "Mobile": "+1 206 555 0100", "Phone type": "Work",
+                          "Phone": "+1 206 555 0101"}).phones
+    assert phones == (Phone("+12065550100", "mobile"), Phone("+12065550101", "business"))
+
+
 def test_an_address_label_types_the_address() -> None:
     addresses = customer_of({"Name": "J", "Address 1 - Label": "Work", "Address 1 - City": "Oslo",
                              "Address 2 - Label": "", "Address 2 - City": "Bergen"}).addresses

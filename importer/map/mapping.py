@@ -28,7 +28,7 @@ from .fields import (
 )
 from .layouts import detect_layout, layout_fields
 from .normalise import clean
-from .vocabulary import FAMILY_NAME_BESIDE_GIVEN, fold
+from .vocabulary import FAMILY_NAME_BESIDE_GIVEN, fold, tokens
 
 _FIELD_FORMS = (
     "displayName, title, firstName, middleName, lastName, suffix, companyName, emailAddress, "
@@ -90,7 +90,7 @@ class ColumnMapping:
                 raise ValueError(f"two columns feed {name}")
             columns.setdefault(name, []).append(i)
         object.__setattr__(self, "_index", {name: found[0] for name, found in columns.items()})
-        object.__setattr__(self, "_plan", _plan(columns))
+        object.__setattr__(self, "_plan", _plan(columns, self.headers))
 
     @property
     def ignored(self) -> list[str]:
@@ -107,7 +107,7 @@ class ColumnMapping:
         return None if i is None else self.headers[i]
 
 
-def _plan(columns: Mapping[str, list[int]]) -> Plan:
+def _plan(columns: Mapping[str, list[int]], headers: tuple[str, ...]) -> Plan:
     def one(name: str) -> int:
         return columns[name][0] if name in columns else -1
 
@@ -118,7 +118,8 @@ def _plan(columns: Mapping[str, list[int]]) -> Plan:
             addresses.append((kind, parts[:9], parts[9], parts[10]))
     phones = sorted((PHONE_TYPES.index(t), i, t) for t in PHONE_TYPES
                     for i in columns.get(f"phone.{t}", ()))
-    labels = _pair_labels(sorted(i for _, i, _ in phones), columns.get("phoneLabel", []))
+    labels = _pair_labels(sorted(i for _, i, _ in phones), columns.get("phoneLabel", []),
+                          headers)
     return Plan(
         one("displayName"), one("title"), one("firstName"), one("middleName"), one("lastName"),
         one("suffix"), one("companyName"), tuple(columns.get("emailAddress", ())),
@@ -126,17 +127,24 @@ def _plan(columns: Mapping[str, list[int]]) -> Plan:
         one("phoneCountry"))
 
 
-def _pair_labels(phones: list[int], labels: list[int]) -> dict[int, int]:
-    """Phone column -> the label column that types it: the nearest phone column to the right of
-    the label ("Phone 1 - Label", "Phone 1 - Value"), else the nearest one to its left."""
+def _pair_labels(phones: list[int], labels: list[int], headers: tuple[str, ...]) -> dict[int, int]:
+    """Phone column -> the label column that types it: the phone column of the label's number
+    ("Phone 2 - Label" types "Phone 2 - Value"), else the nearest one to the right of the label
+    (labels come first in Google's exports), else the nearest one to its left."""
     paired: dict[int, int] = {}
     for label in labels:
         free = [p for p in phones if p not in paired]
+        number = _number(headers[label])
+        same = [p for p in free if number and _number(headers[p]) == number]
         after = [p for p in free if p > label]
         before = [p for p in free if p < label]
-        if after or before:
-            paired[min(after) if after else max(before)] = label
+        if same or after or before:
+            paired[same[0] if same else min(after) if after else max(before)] = label
     return paired
+
+
+def _number(header: str) -> str:
+    return next((word for word in tokens(header) if word.isdigit()), "")
 
 
 def build_mapping(
