@@ -19,6 +19,7 @@ from typing import Any
 from ..config import UNREADABLE_PHONE, MappingSection
 from ..errors import ConfigError
 from ..models import API_VERSIONS, Address, Customer, MappedRow, Phone, Problem, Row
+from .countries import resolve_country
 from .fields import FIELDS, address_type_of_label, header_key, phone_type_of_label
 from .keys import email_key
 from .mapping import ColumnMapping, Plan, build_mapping
@@ -32,7 +33,6 @@ from .normalise import (
     normalise_phone,
     phone_region,
     quote,
-    resolve_country,
 )
 
 __all__ = [
