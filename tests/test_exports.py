@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 
 from importer.cli import main
 from importer.emulator import EmulatorSettings
+from importer.starter import toml_string
 from tests.emulator_thread import ThreadedEmulator, emulator_in_thread
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "exports"
@@ -185,3 +187,22 @@ def test_a_run_warns_of_columns_it_would_lose(tmp_path: Path,
     err = capsys.readouterr().err
     assert "no column feeds an email address, a phone or an address" in err
     assert "column 'Notiz' holds what look like email addresses but feeds no field" in err
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_init_writes_the_mapping_a_run_then_follows(tmp_path: Path, name: str) -> None:
+    """The [columns] table ``init`` writes names the layout and maps every column as
+    recognition does: a run with it, and nothing detected, writes the same bodies."""
+    source = FIXTURES / f"{name}.csv"
+    written = tmp_path / "init.toml"
+    assert main(["init", str(source), "--output", str(written)]) == 0
+    text = written.read_text(encoding="utf-8")
+    if LAYOUTS[name]:
+        assert f"# Recognised layout: {LAYOUTS[name]}." in text
+    columns = tomllib.loads(text)["columns"]
+    table = "\n".join(f"{toml_string(h)} = {toml_string(f)}" for h, f in columns.items())
+    path = config(tmp_path, extra=f"[mapping]\nauto_detect = false\n\n[columns]\n{table}\n")
+    out = tmp_path / "out"
+    assert main(["run", str(source), "--config", str(path), "--out", str(out), "--dry-run",
+                 "--quiet"]) == 0
+    assert read_jsonl(out / "bodies.jsonl") == read_jsonl(FIXTURES / f"{name}.expected.jsonl")
