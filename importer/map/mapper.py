@@ -101,9 +101,10 @@ def map_row(row: Row, mapping: ColumnMapping, options: MapOptions) -> MappedRow:
         region = region or phone_region(options.default_region)
         phones = _phones(values, size, plan, headers, region, options, problems, warnings)
 
+    lost = tuple(warnings) if warnings else ()
     if problems or not name:
-        return MappedRow(row, None, tuple(problems), tuple(warnings))
-    return MappedRow(row, Customer(name, email, tuple(addresses), phones), (), tuple(warnings))
+        return MappedRow(row, None, tuple(problems), lost)
+    return MappedRow(row, Customer(name, email, tuple(addresses), phones), (), lost)
 
 
 def _region_of(country: str) -> str | None:
