@@ -23,6 +23,7 @@ from .models import API_VERSIONS
 CLOUDS = ("global", "usgov", "dod", "china")
 AUTH_MODES = ("token", "client_secret", "certificate", "device_code")
 ON_EXISTING = ("skip", "update", "create")
+UNREADABLE_PHONE = ("reject", "drop", "keep")
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,10 @@ class MappingSection:
     default_region: str = "US"  # phone numbers without a +country code are read as this region
     auto_detect: bool = True  # recognise common header names for columns not in [columns]
     max_name_length: int = 255
+    # A phone number that cannot be read: "reject" the row (it lands in the failures file to
+    # be fixed), "drop" the number, or "keep" it as written.
+    unreadable_phone: str = "reject"
+    keep_title: bool = False  # put a title column's "Dr." in front of the name
 
 
 @dataclass(frozen=True)
@@ -198,6 +203,9 @@ def validate(config: Config, where: str = "config") -> None:
         raise bad(f"import.on_existing must be one of {', '.join(ON_EXISTING)}")
     if not 1 <= imp.batch_size <= 20:
         raise bad(f"import.batch_size must be between 1 and 20 (Graph's $batch limit), not {imp.batch_size}")
+    if config.mapping.unreadable_phone not in UNREADABLE_PHONE:
+        raise bad(f"mapping.unreadable_phone must be one of {', '.join(UNREADABLE_PHONE)}, "
+                  f"not {config.mapping.unreadable_phone!r}")
     region = config.mapping.default_region
     if region and (len(region) != 2 or not region.isalpha()):
         raise bad(f"mapping.default_region must be a two-letter ISO country code, not {region!r}")

@@ -123,6 +123,9 @@ class MappedRow:
     row: Row
     customer: Customer | None
     problems: tuple[Problem, ...] = ()
+    # What the row loses on its way to a customer (a second email, a phone left out or sent
+    # as written): it is still sent, and the report names these.
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -172,10 +175,12 @@ class RowResult:
     problems: tuple[Problem, ...] = ()
     business_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # the mapped row's, for the report's warnings column
 
     @classmethod
     def of(cls, mapped: MappedRow, status: Status, **fields: Any) -> RowResult:
-        """A result for ``mapped`` carrying its customer's name and email, when it has them."""
+        """A result for ``mapped`` carrying its customer's name, email and warnings."""
         c = mapped.customer
+        fields.setdefault("warnings", mapped.warnings)
         return cls(mapped.row, status, display_name=c.display_name if c else "",
                    email=c.email if c else "", **fields)

@@ -35,7 +35,8 @@ CHUNK_ROWS = 1000
 MIN_BYTES = 4 * 1024 * 1024
 MAX_PROCESSES = 4
 
-Valid = tuple[str, str, str, str, str]  # name, email, business, key, body as JSON
+# name, email, business, key, body as JSON, warnings
+Valid = tuple[str, str, str, str, str, tuple[str, ...]]
 Invalid = tuple[str, str, tuple[Problem, ...]]  # name, email, problems
 
 
@@ -75,7 +76,7 @@ def _start(setup: Setup) -> None:
     # Ctrl-C reaches the whole process group: the parent stops the run and says so once;
     # the workers must not each print a KeyboardInterrupt traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker = (ColumnMapping(setup.headers, setup.field_of), setup)
+    _worker = (ColumnMapping(setup.headers, setup.field_of), setup)  # the plan, rebuilt
 
 
 def outcome(row: Row, mapping: ColumnMapping, setup: Setup) -> Valid | Invalid:
@@ -87,7 +88,7 @@ def outcome(row: Row, mapping: ColumnMapping, setup: Setup) -> Valid | Invalid:
         return name, email, mapped.problems
     body = to_body(customer, setup.version)
     business, key = business_and_key(row, body, setup)
-    return name, email, business, key, body_json(body)
+    return name, email, business, key, body_json(body), mapped.warnings
 
 
 def business_index(headers: tuple[str, ...], column: str) -> int | None:

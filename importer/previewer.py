@@ -19,7 +19,15 @@ from typing import Any
 
 from .config import Config
 from .errors import EXIT_OK, EXIT_ROWS_FAILED
-from .map import MapOptions, build_mapping, describe_problem, map_row, to_body
+from .map import (
+    SAMPLE_ROWS,
+    MapOptions,
+    build_mapping,
+    describe_problem,
+    lookalike_notes,
+    map_row,
+    to_body,
+)
 from .models import Problem
 from .parallel import Setup, business_and_key, business_index
 from .read import open_source
@@ -68,6 +76,7 @@ class Preview:
     delimiter: str | None
     api_version: str
     columns: tuple[tuple[str, str | None], ...]  # sheet header -> field, None when ignored
+    layout: str = ""  # the known export the header was recognised as
     report_columns: tuple[str, ...] = ()  # an earlier run's "error"/"source_row" columns
     notes: tuple[str, ...] = ()  # mapping decisions and loader warnings worth knowing
     valid: int = 0
@@ -81,6 +90,9 @@ class Preview:
     duplicates: int = 0
     first_duplicates: tuple[tuple[int, int], ...] = ()  # (row, the row it repeats), a few
     columns_not_shown: int = 0  # ignored columns left out of ``columns`` (MAX_COLUMNS_SHOWN)
+    # What sent rows lose on the way (a second email, a phone left out or sent as written).
+    warnings: tuple[ShownProblem, ...] = ()  # the first MAX_PROBLEMS
+    warning_rows: int = 0
 
     @property
     def rows(self) -> int:
@@ -102,10 +114,7 @@ def build_preview(config: Config, path: Any, sheet: str | None = None) -> Previe
     with open_source(path, sheet=sheet, max_read_mb=config.limits.max_read_mb) as loaded:
         info = loaded.info
         mapping = build_mapping(info.headers, config.columns, auto_detect=config.mapping.auto_detect)
-        options = MapOptions(
-            default_region=config.mapping.default_region,
-            max_name_length=config.mapping.max_name_length,
-        )
+        options = MapOptions.of(config.mapping)
         version = config.graph.version
         # Repeats are found as a run finds them: by customer, else by the whole body, within
         # each business.
@@ -125,8 +134,19 @@ def build_preview(config: Config, path: Any, sheet: str | None = None) -> Previe
         seen = SeenKeys()
         duplicates = 0
         first_duplicates: list[tuple[int, int]] = []
+        sample = []
+        warnings: list[ShownProblem] = []
+        warning_rows = 0
         for row in loaded.rows():
+            if len(sample) < SAMPLE_ROWS:
+                sample.append(row)
             mapped = map_row(row, mapping, options)
+            if mapped.warnings:
+                warning_rows += 1
+                for text in mapped.warnings:
+                    if len(warnings) < MAX_PROBLEMS:
+                        column, _, message = text.partition(": ")
+                        warnings.append(ShownProblem(row.number, _cut(column), _cut(message)))
             if mapped.ok and mapped.customer is not None:
                 valid += 1
                 body = to_body(mapped.customer, version)
@@ -147,7 +167,9 @@ def build_preview(config: Config, path: Any, sheet: str | None = None) -> Previe
                     problems.append(ShownProblem(row.number, _cut(p.column), _cut(p.message),
                                                  _cut(p.value)))
         seen.close()
-        notes = [_cut(note) for note in (*mapping.notes, *loaded.warnings)[:MAX_NOTES]]
+        layout = [f"recognised layout: {mapping.layout}"] if mapping.layout else []
+        notes = [_cut(note) for note in (*layout, *mapping.notes, *lookalike_notes(mapping, sample),
+                                         *loaded.warnings)[:MAX_NOTES]]
         columns, not_shown = _shown_columns(mapping.headers, mapping.field_of)
     return Preview(
         path=info.path,
@@ -158,6 +180,7 @@ def build_preview(config: Config, path: Any, sheet: str | None = None) -> Previe
         delimiter=info.delimiter,
         api_version=version,
         columns=columns,
+        layout=mapping.layout,
         report_columns=info.report_columns,
         notes=tuple(notes),
         valid=valid,
@@ -169,6 +192,8 @@ def build_preview(config: Config, path: Any, sheet: str | None = None) -> Previe
         duplicates=duplicates,
         first_duplicates=tuple(first_duplicates),
         columns_not_shown=not_shown,
+        warnings=tuple(warnings),
+        warning_rows=warning_rows,
     )
 
 
@@ -233,6 +258,13 @@ def render_text(preview: Preview) -> str:
         if len(p.problems_by_column) > 1 or p.invalid > len(p.problems):
             counts = ", ".join(f"{c}: {n:,}" for c, n in p.problems_by_column.items())
             lines.append(f"  invalid rows per column: {counts}")
+    if p.warnings:
+        shown = len(p.warnings)
+        first = f"; the first {shown} warnings" if p.warning_rows > shown else ""
+        rows = f"{p.warning_rows:,} row" + ("s" if p.warning_rows != 1 else "")
+        lines += ["", f"Warnings ({rows} would be sent with a value left out or as written"
+                      f"{first}):"]
+        lines += [f"  {warning}" for warning in p.warnings]
     if p.samples:
         lines += ["", f"The first {len(p.samples)} customers as they will be created "
                       f"(Graph {p.api_version}):"]

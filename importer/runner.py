@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import itertools
 import logging
 import time
 from collections import deque
@@ -29,7 +31,17 @@ from .errors import (
     ConfigError,
     ImporterError,
 )
-from .map import ColumnMapping, MapOptions, build_mapping, customer_key, fingerprint, map_row, to_body
+from .map import (
+    SAMPLE_ROWS,
+    ColumnMapping,
+    MapOptions,
+    build_mapping,
+    customer_key,
+    fingerprint,
+    lookalike_notes,
+    map_row,
+    to_body,
+)
 from .models import MappedRow, Problem, Row, RowResult, Status
 from .read import open_source
 from .report import FAILED_STATUSES, Progress, ReportWriter, default_run_dir
@@ -103,10 +115,7 @@ class _Feed:
     """The input rows, mapped and keyed, handed out once each, in order."""
 
     def __init__(self, rows: Iterator[Row], mapping: ColumnMapping, config: Config) -> None:
-        options = MapOptions(
-            default_region=config.mapping.default_region,
-            max_name_length=config.mapping.max_name_length,
-        )
+        options = MapOptions.of(config.mapping)
         self._mapping, self._options = mapping, options
         # One iterator for the whole run: the feed is read by the pool, then drained after it.
         self._rows = iter(rows)
@@ -199,6 +208,25 @@ class _Feed:
         self.seen.close()
 
 
+def _peek(rows: Iterator[Row], count: int) -> tuple[list[Row], Iterator[Row]]:
+    """The first ``count`` rows, and every row (those first) as one iterator. An error of the
+    input met while peeking is raised where the run would have met it."""
+    sample: list[Row] = []
+    try:
+        for row in rows:
+            sample.append(row)
+            if len(sample) >= count:
+                break
+    except Exception as exc:
+        return sample, itertools.chain(sample, _raise(exc))
+    return sample, itertools.chain(sample, rows)
+
+
+def _raise(exc: Exception) -> Iterator[Row]:
+    raise exc
+    yield  # pragma: no cover - makes this a generator
+
+
 def problems_text(problems: tuple[Problem, ...]) -> str:
     return "; ".join(str(p) for p in problems)
 
@@ -246,9 +274,12 @@ async def run_import(
                                     auto_detect=config.mapping.auto_detect)
         except ConfigError as exc:
             raise ConfigError(f"{info.path}: {exc}") from None
-        for note in mapping.notes:
+        if mapping.layout:
+            log.info("%s: recognised layout: %s", info.path, mapping.layout)
+        # The first rows tell whether a column that feeds nothing holds what a customer needs.
+        sample, rows = _peek(loaded.rows(), SAMPLE_ROWS)
+        for note in (*mapping.notes, *lookalike_notes(mapping, sample)):
             log.warning("%s: %s", info.path, note)
-        rows = loaded.rows()
         feed = _Feed(rows, mapping, config)
         stack.callback(feed.close)
         input_sha = loaded.sha256()
@@ -279,6 +310,11 @@ async def run_import(
                 "header_row": info.header_row,
                 "encoding": info.encoding,
                 "delimiter": info.delimiter,
+            },
+            "mapping": {
+                "layout": mapping.layout,
+                "columns": {h: f for h, f in zip(mapping.headers, mapping.field_of, strict=True)
+                            if f is not None},
             },
             "dry_run": options.dry_run,
             "business_id": config.graph.business_id,
@@ -333,14 +369,16 @@ def _dry_run(rows: Iterator[Row], mapping: ColumnMapping, feed: _Feed,
             result = RowResult(row, Status.INVALID, display_name=name, email=email,
                                problems=problems, message=problems_text(problems))
         else:
-            name, email, business, key, encoded = outcome
+            name, email, business, key, encoded, warnings = outcome
             repeats = feed.seen.first_in(business, key, row.number)
             if repeats is not None:
                 result = RowResult(row, Status.DUPLICATE, display_name=name, email=email,
-                                   business_id=business, message=repeats_text(key, repeats))
+                                   business_id=business, message=repeats_text(key, repeats),
+                                   warnings=warnings)
             else:
                 result = RowResult(row, Status.VALID, display_name=name, email=email,
-                                   business_id=business, extra={"body_json": encoded})
+                                   business_id=business, extra={"body_json": encoded},
+                                   warnings=warnings)
         record(seq, result)
         seq += 1
 
@@ -424,6 +462,8 @@ class _Sender:
                 # The sign-in was refused, or the business cannot be used (not found, locked).
                 done(job.seq, not_sent(job.mapped, f"not sent: {exc}", job.business_id))
                 raise
+            if job.mapped.warnings and not result.warnings:
+                result = dataclasses.replace(result, warnings=job.mapped.warnings)
             done(job.seq, result)
 
         def skipped(job: Job) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import ConfigError, UsageError
-from .map import IGNORE, NAME_FIELDS, build_mapping, detect_field
+from .map import IGNORE, NAME_FIELDS, REPEATABLE, build_mapping, detect_field
 
 DEFAULT_NAME = "bookings-import.toml"
 
@@ -103,6 +103,13 @@ default_region = "US"
 auto_detect = true
 # Longest display name accepted.
 max_name_length = 255
+# A phone number that cannot be read as one ("ask at reception", a number too short for
+# its country): "reject" keeps the row back (it lands in failures.csv to be fixed and sent
+# again), "drop" creates the customer without that number, "keep" sends it as written.
+# Dropped and kept numbers are named in the warnings column of results.csv.
+unreadable_phone = "reject"
+# Put the title column's "Dr." or "Mrs." in front of the name built from first and last name.
+keep_title = false
 
 [import]
 # What to do when the business already has a customer with the row's email:
@@ -128,9 +135,14 @@ dir = "runs"
 
 [columns]
 # Sheet header = customer field. Listed columns override automatic recognition; "ignore"
-# drops a column. Fields: displayName, firstName, lastName, emailAddress,
-# {home|business|other}.{street|street2|city|state|postalCode|countryOrRegion|postOfficeBox},
-# phone.{home|business|mobile|other|assistant|homeFax|businessFax|otherFax|pager|radio}.
+# drops a column. Fields: displayName, title, firstName, middleName, lastName, suffix,
+# companyName (the name when a row has no person's name), emailAddress (several columns may
+# feed it: the first filled one is sent),
+# {home|business|other}.{street|street2|street3|houseNumber|city|state|postalCode|
+#   countryOrRegion|postOfficeBox|formatted|label},
+# phone.{home|business|mobile|other|assistant|homeFax|businessFax|otherFax|pager|radio},
+# phoneLabel (the text that types the phone column beside it) and phoneCountry (a country
+# column that only says how to read the row's phone numbers).
 """
 
 _NO_NAME = (
@@ -152,9 +164,13 @@ def detect_columns(headers: Sequence[str]) -> tuple[list[tuple[str, str | None]]
         fields: list[str | None] = []
         for header in headers:
             name = detect_field(header)
-            fields.append(None if name is None or name in fields else name)
+            repeat = name in fields and name not in REPEATABLE
+            fields.append(None if name is None or repeat else name)
         return list(zip(headers, fields, strict=True)), []
-    return list(zip(mapping.headers, mapping.field_of, strict=True)), list(mapping.notes)
+    notes = list(mapping.notes)
+    if mapping.layout:
+        notes.insert(0, f"Recognised layout: {mapping.layout}.")
+    return list(zip(mapping.headers, mapping.field_of, strict=True)), notes
 
 
 def toml_string(text: str) -> str:
@@ -189,8 +205,13 @@ def render_starter(headers: Sequence[str], source: str, config_name: str = DEFAU
         lines.append(_NO_NAME.rstrip("\n"))
     for note in notes:
         lines += ["# " + part for part in textwrap.wrap(" ".join(note.splitlines()), 96)]
+    written: set[str] = set()
     for header, name in columns:
-        lines.append(f"{toml_string(header)} = {toml_string(name or IGNORE)}")
+        line = f"{toml_string(header)} = {toml_string(name or IGNORE)}"
+        if header in written:  # TOML keys are unique; [columns] names the first such column
+            line = f"# {line}  (a second column named so; recognised without [columns])"
+        written.add(header)
+        lines.append(line)
     return "\n".join(lines) + "\n"
 
 

@@ -39,6 +39,11 @@ def test_the_example_config_is_valid_and_documents_every_key() -> None:
         pytest.param({"import": {"batch_size": 21}}, "between 1 and 20", id="batch"),
         pytest.param({"import": {"on_existing": "merge"}}, "on_existing", id="on-existing"),
         pytest.param({"mapping": {"default_region": "USA"}}, "two-letter", id="region"),
+        pytest.param({"mapping": {"unreadable_phone": "skip"}},
+                     r"mapping\.unreadable_phone must be one of reject, drop, keep, not 'skip'",
+                     id="unreadable-phone"),
+        pytest.param({"mapping": {"keep_title": "yes"}}, "mapping.keep_title must be bool",
+                     id="keep-title"),
         pytest.param({"columns": {"Name": 3}}, r"\[columns\]", id="columns-type"),
     ],
 )

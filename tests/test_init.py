@@ -70,20 +70,26 @@ def test_any_header_survives_the_toml(header: str) -> None:
 
 
 def test_repeated_field_keeps_the_first_and_says_why() -> None:
+    text = render_starter(["Name", "City", "Town"], "x.csv")
+    columns = tomllib.loads(text)["columns"]
+    assert columns == {"Name": "displayName", "City": "home.city", "Town": "ignore"}
+    assert "# column 'Town' is ignored: it looks like home.city" in text
+
+
+def test_several_phone_columns_all_feed_phones() -> None:
     text = render_starter(["Name", "Phone", "Tel"], "x.csv")
     columns = tomllib.loads(text)["columns"]
-    assert columns == {"Name": "displayName", "Phone": "phone.other", "Tel": "ignore"}
-    assert "# column 'Tel' is ignored: it looks like phone.other" in text
+    assert columns == {"Name": "displayName", "Phone": "phone.other", "Tel": "phone.other"}
 
 
 def test_sheet_without_a_name_column_gets_a_starter_that_says_what_to_add(tmp_path: Path) -> None:
     src = tmp_path / "x.csv"
-    src.write_text("Client,Email\nAnn,ann@x.com\n", encoding="utf-8")
+    src.write_text("Who,Email\nAnn,ann@x.com\n", encoding="utf-8")
     out = tmp_path / "c.toml"
     assert main(["init", str(src), "--output", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
     assert 'map one to "displayName"' in text
-    assert load_config(out).columns == {"Client": "ignore", "Email": "emailAddress"}
+    assert load_config(out).columns == {"Who": "ignore", "Email": "emailAddress"}
 
 
 def _comment_blocks(text: str) -> list[str]:
@@ -103,3 +109,15 @@ def test_starter_keeps_the_comments_of_config_example() -> None:
                 if "=" in line and not line.startswith(("#", '"'))}
     assert settings <= {line.split("=")[0].strip() for line in starter.splitlines()
                         if "=" in line and not line.startswith(("#", '"'))}
+
+
+def test_the_starter_names_the_layout_and_keeps_a_repeated_header_valid_toml() -> None:
+    headers = ["Titre", "Prénom", "Nom", "Rue (bureau)", "Code postal (bureau)",
+               "Type de courrier", "Titre", "Adresse de courrier", "Téléphone (bureau)"]
+    text = render_starter(headers, "contacts.csv")
+    assert "# Recognised layout: Outlook desktop (French)." in text
+    columns = tomllib.loads(text)["columns"]
+    assert columns["Titre"] == "title"
+    assert columns["Adresse de courrier"] == "emailAddress"
+    assert columns["Téléphone (bureau)"] == "phone.business"
+    assert '# "Titre" = "ignore"  (a second column named so' in text

@@ -91,7 +91,10 @@ SYNONYMS = [
 )
 def test_a_header_is_detected_by_name(header: str, field: str) -> None:
     assert detect_field(header) == field
-    anchor = "lastName" if field == "firstName" else "firstName"  # a name column of another kind
+    # A name column of another kind (a given name would make "Name" the family name).
+    anchor = "companyName" if field == "displayName" else "displayName"
+    if field == anchor:
+        anchor = "lastName"
     mapping = build_mapping(["Client", header], {"Client": anchor})
     assert mapping.column_of(field) == header
 
@@ -105,16 +108,26 @@ def test_other_headers_are_ignored(header: str) -> None:
 
 
 def test_every_field_is_known_by_its_own_name() -> None:
-    assert {detect_field(name) for name in FIELDS} == set(FIELDS)
+    # but "title": a bare "Title" header is a job title as often as "Dr."
+    named = [name for name in FIELDS if name != "title"]
+    assert {detect_field(name) for name in named} == set(named)
+    assert detect_field("title") is None
     assert set(VOCABULARY.values()) == set(FIELDS)
 
 
 def test_the_first_of_two_look_alike_headers_wins_and_a_note_says_so() -> None:
-    mapping = build_mapping(["Name", "Email", "Full name", "E-mail"])
-    assert mapping.field_of == ("displayName", "emailAddress", None, None)
-    assert mapping.ignored == ["Full name", "E-mail"]
+    mapping = build_mapping(["Name", "Email", "Full name", "City", "Town"])
+    assert mapping.field_of == ("displayName", "emailAddress", None, "home.city", None)
+    assert mapping.ignored == ["Full name", "Town"]
     assert len(mapping.notes) == 2
     assert "'Full name'" in mapping.notes[0] and "'Name'" in mapping.notes[0]
+
+
+def test_several_email_and_phone_columns_all_feed_their_field() -> None:
+    mapping = build_mapping(["Name", "Email", "E-mail 2 Address", "Phone", "Telephone"])
+    assert mapping.field_of == ("displayName", "emailAddress", "emailAddress", "phone.other",
+                                "phone.other")
+    assert mapping.notes == ()
 
 
 # --- [columns] -----------------------------------------------------------------------------
@@ -596,3 +609,186 @@ def test_phones_fast_path_agrees_for_region_of_the_sheet() -> None:
     # A Canadian number with a US default goes the library's slower way; same answer.
     assert normalise_phone("+1 416 555 0199", "US") == "+14165550199"
     assert normalise_phone("416 555 0199", "CA") == "+14165550199"
+
+
+# --- what exports bring: names, several emails and phones, labels, countries ----------------
+
+
+@pytest.mark.parametrize(
+    ("cells", "options", "name"),
+    [
+        case({"First name": "Jan", "Middle name": "van der", "Last name": "Berg"}, OPTIONS,
+             "Jan van der Berg", id="middle"),
+        case({"First name": "Oliver", "Last name": "Bennett", "Suffix": "Jr."}, OPTIONS,
+             "Oliver Bennett Jr.", id="suffix"),
+        case({"Salutation": "Dr.", "First name": "Eva", "Last name": "Koch"}, OPTIONS,
+             "Eva Koch", id="title-left-out"),
+        case({"Salutation": "Dr.", "First name": "Eva", "Last name": "Koch"},
+             MapOptions(keep_title=True), "Dr. Eva Koch", id="title-kept-when-asked"),
+        case({"Salutation": "Dr.", "Suffix": "PhD", "First name": "", "Last name": "",
+              "Company": "Koch Praxis"}, MapOptions(keep_title=True), "Koch Praxis",
+             id="title-and-suffix-alone-are-no-name"),
+        case({"First name": "", "Last name": "", "Company": "Sunrise Yoga"}, OPTIONS,
+             "Sunrise Yoga", id="company-when-no-person"),
+        case({"First name": "Ann", "Last name": "", "Company": "Sunrise Yoga"}, OPTIONS,
+             "Ann", id="person-before-company"),
+        case({"Vorname": "Günther", "Name": "Schäfer"}, OPTIONS, "Günther Schäfer",
+             id="de-name-is-family-name-beside-vorname"),
+    ],
+)
+def test_names_from_their_parts(cells, options, name) -> None:
+    assert customer_of(cells, options).display_name == name
+
+
+def test_a_nameless_row_names_the_company_column_too() -> None:
+    assert problems_of({"First name": "", "Company": ""})[0].message == (
+        "name is required; fill in 'First name' or 'Company'")
+
+
+def test_the_first_filled_email_is_sent_and_the_others_are_named() -> None:
+    result = mapped({"Name": "Ann", "Email": "", "E-mail 2 Address": "ann@contoso.com",
+                     "E-mail 3 Address": "ANN@contoso.com", "Other email": "a.b@fabrikam.com"})
+    assert result.customer is not None and result.customer.email == "ann@contoso.com"
+    assert result.warnings == ("Other email: 'a.b@fabrikam.com' is not sent (a Bookings "
+                               "customer has one email address)",)
+
+
+def test_several_emails_in_one_cell() -> None:
+    result = mapped({"Name": "Ann", "E-mail 1 - Value": "ann@contoso.com ::: ann@fabrikam.com"})
+    assert result.customer is not None and result.customer.email == "ann@contoso.com"
+    assert "'ann@fabrikam.com' is not sent" in result.warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("cell", "numbers"),
+    [
+        case("07911 123456 ::: 07911 123457", ["+447911123456", "+447911123457"], id=":::"),
+        case("07911 123456\n07911 123457", ["+447911123456", "+447911123457"], id="lines"),
+        case("07911 123456; 07911 123457", ["+447911123456", "+447911123457"], id="semicolon"),
+        case("07911 123456 / 07911 123457", ["+447911123456", "+447911123457"], id="slash"),
+        case("07911 123456 ::: +44 7911 123456", ["+447911123456"], id="repeat-removed"),
+        case("'+447911123456", ["+447911123456"], id="shopify-apostrophe"),
+        case("020/7946 0958", ["+442079460958"], id="slash-inside-a-number"),
+    ],
+)
+def test_several_numbers_in_one_cell(cell, numbers) -> None:
+    phones = customer_of({"Name": "J", "Mobile": cell}, MapOptions(default_region="GB")).phones
+    assert [p.number for p in phones] == numbers
+
+
+def test_a_number_in_two_columns_is_sent_once_with_the_first_type() -> None:
+    phones = customer_of({"Name": "J", "Mobile Phone": "+1 206 555 0100",
+                          "Primary Phone": "(206) 555-0100"}).phones
+    assert phones == (Phone("+12065550100", "mobile"),)
+
+
+def test_a_label_column_types_the_phone_beside_it() -> None:
+    phones = customer_of({"Name": "J", "Phone 1 - Label": "* Work", "Phone 1 - Value": "+1 206 555 0100",
+                          "Phone 2 - Label": "Bestie", "Phone 2 - Value": "+1 206 555 0101",
+                          "Phone 3 - Label": "Home Fax", "Phone 3 - Value": "+1 206 555 0102"}).phones
+    assert phones == (Phone("+12065550100", "business"), Phone("+12065550101", "other"),
+                      Phone("+12065550102", "homeFax"))
+
+
+def test_a_label_types_the_phone_of_its_number_wherever_it_stands() -> None:
+    phones = customer_of({"Name": "J", "Phone 1 - Value": "+1 206 555 0100",
+                          "Phone 1 - Type": "Mobile", "Phone 2 - Value": "+1 206 555 0101",
+                          "Phone 2 - Type": "Work"}).phones
+    assert phones == (Phone("+12065550100", "mobile"), Phone("+12065550101", "business"))
+
+
+def test_an_unnumbered_label_types_the_phone_to_its_right() -> None:
+    phones = customer_of({"Name": "J", "Mobile": "+1 206 555 0100", "Phone type": "Work",
+                          "Phone": "+1 206 555 0101"}).phones
+    assert phones == (Phone("+12065550100", "mobile"), Phone("+12065550101", "business"))
+
+
+def test_an_address_label_types_the_address() -> None:
+    addresses = customer_of({"Name": "J", "Address 1 - Label": "Work", "Address 1 - City": "Oslo",
+                             "Address 2 - Label": "", "Address 2 - City": "Bergen"}).addresses
+    assert [(a.city, a.type) for a in addresses] == [("Oslo", "business"), ("Bergen", "business")]
+
+
+@pytest.mark.parametrize(
+    ("cells", "phone", "number"),
+    [
+        case({"Mailing Country": "Deutschland"}, "030 1234567", "+49301234567", id="de-endonym"),
+        case({"Land/Region privat": "Österreich"}, "01 5234567", "+4315234567", id="at-endonym"),
+        case({"Pays": "Belgique"}, "02 512 34 56", "+3225123456", id="be-endonym"),
+        case({"País": "España"}, "91 123 45 67", "+34911234567", id="es-endonym"),
+        case({"Land": "Nederland"}, "020 123 4567", "+31201234567", id="nl-endonym"),
+        case({"Country": "Schweiz"}, "044 668 18 00", "+41446681800", id="ch-endonym"),
+        case({"Phone country": "DE"}, "030 1234567", "+49301234567", id="phone-country-column"),
+        case({"Country": "", "Phone country": "ZZ"}, "(301) 234-5678", "+13012345678",
+             id="unknown-hint-default"),
+        case({"Country": "DE"}, "+44 20 7946 0958", "+442079460958", id="own-plus-prefix"),
+    ],
+)
+def test_phones_read_in_the_rows_country(cells, phone, number) -> None:
+    columns = {"Phone country": "phoneCountry"} if "Phone country" in cells else None
+    headers = {"Name": "J", **cells, "Phone": phone}
+    mapping = build_mapping(list(headers), columns)
+    result = map_row(Row(2, tuple(headers.values())), mapping, OPTIONS)
+    assert result.customer is not None, result.problems
+    assert result.customer.phones[0].number == number
+
+
+@pytest.mark.parametrize(
+    ("policy", "phones", "problems", "warning"),
+    [
+        case("reject", (), 1, None, id="reject"),
+        case("drop", (Phone("+12065550100", "mobile"),), 0,
+             "Phone: 'ask reception' is not a phone number; left out", id="drop"),
+        case("keep", (Phone("+12065550100", "mobile"), Phone("ask reception", "other")), 0,
+             "Phone: 'ask reception' is not a phone number; sent as written", id="keep"),
+    ],
+)
+def test_unreadable_phone(policy, phones, problems, warning) -> None:
+    result = mapped({"Name": "J", "Mobile": "206 555 0100", "Phone": "ask reception"},
+                    MapOptions(unreadable_phone=policy))
+    assert len(result.problems) == problems
+    if problems:
+        assert result.customer is None
+        return
+    assert result.customer is not None and result.customer.phones == phones
+    assert result.warnings == (warning,)
+
+
+def test_unreadable_phone_is_checked() -> None:
+    with pytest.raises(ConfigError, match=r"mapping\.unreadable_phone must be one of reject, drop"):
+        MapOptions(unreadable_phone="ignore")
+
+
+@pytest.mark.parametrize(
+    ("cell", "address"),
+    [
+        case("123 Main St  Apt 4  Springfield  IL  62701  US",
+             Address("123 Main St, Apt 4", "Springfield", "IL", "62701", "United States"),
+             id="mailchimp"),
+        case("Friedrichstraße 123    Berlin    10117  DE",
+             Address("Friedrichstraße 123", "Berlin", "", "10117", "Germany"), id="empty-parts"),
+        case("Calle de Alcalá 123\n28009 Madrid\nEspaña",
+             Address("Calle de Alcalá 123, 28009 Madrid", country_or_region="Spain"),
+             id="lines-ending-in-a-country"),
+        case("Via del Corso 12, Roma", Address("Via del Corso 12, Roma"), id="one-line"),
+    ],
+)
+def test_a_whole_address_in_one_cell(cell, address) -> None:
+    mapping = build_mapping(["Name", "Whole"], {"Whole": "home.formatted"})
+    result = map_row(Row(2, ("J", cell)), mapping, OPTIONS)
+    assert result.customer is not None, result.problems
+    assert result.customer.addresses == (address,)
+
+
+def test_a_formatted_address_is_used_only_when_the_parts_are_empty() -> None:
+    mapping = build_mapping(["Name", "Whole", "Street", "City"], {"Whole": "home.formatted"})
+    row = Row(2, ("J", "1 Long Road\nLeeds", "2 Short St", "York"))
+    assert map_row(row, mapping, OPTIONS).customer.addresses == (  # type: ignore[union-attr]
+        Address("2 Short St", "York"),)
+
+
+def test_street_lines_house_number_and_full_state_names() -> None:
+    addresses = customer_of({"Name": "J", "Street": "Keizersgracht", "Huisnummer": "123",
+                             "Street 2": "2nd floor", "Street 3": "rear", "State": "New South Wales"}
+                            ).addresses
+    assert addresses == (Address("Keizersgracht 123, 2nd floor, rear", state="New South Wales"),)

@@ -175,3 +175,20 @@ def test_preview_names_the_rows_a_run_will_report_as_duplicates() -> None:
     assert preview.first_duplicates == ((11, 5),)
     assert "row 11 repeats row 5" in render_text(preview)
     assert to_dict(preview)["duplicates"] == 1
+
+
+def test_preview_names_layout_lost_values_and_unmapped_lookalikes(tmp_path: Path) -> None:
+    src = write(tmp_path / "g.csv",
+                "First Name,Last Name,E-mail 1 - Value,E-mail 2 - Value,Phone 1 - Value,Kontakt2\n"
+                "Ann,Lee,ann@contoso.com,ann@fabrikam.com,ask reception,bo@contoso.com\n"
+                "Bo,Kim,bo@contoso.com,,+1 206 555 0100,cy@contoso.com\n")
+    config = Config().replace("mapping", unreadable_phone="drop")
+    p = build_preview(config, src)
+    assert p.valid == 2 and p.warning_rows == 1
+    assert [str(w) for w in p.warnings] == [
+        "row 2, E-mail 2 - Value: 'ann@fabrikam.com' is not sent (a Bookings customer has one "
+        "email address)",
+        "row 2, Phone 1 - Value: 'ask reception' is not a phone number; left out"]
+    assert any("'Kontakt2' holds what look like email addresses" in n for n in p.notes)
+    text = render_text(p)
+    assert "Warnings (1 row would be sent with a value left out or as written):" in text

@@ -112,3 +112,18 @@ def test_a_body_given_encoded_is_written_as_the_same_line(tmp_path: Path) -> Non
     a = (tmp_path / "a" / "bodies.jsonl").read_text(encoding="utf-8")
     assert a == (tmp_path / "b" / "bodies.jsonl").read_text(encoding="utf-8")
     assert a == json.dumps({"row": 2, "body": body}, ensure_ascii=False) + "\n"
+
+
+def test_warnings_have_their_own_column(tmp_path: Path) -> None:
+    writer = ReportWriter(tmp_path, INFO)
+    row = Row(2, ("Ann", "ann@x.com", "ask reception"))
+    writer.add(0, RowResult(row, Status.CREATED, customer_id="c0",
+                            warnings=("Phone: 'ask reception' is not a phone number; left out",
+                                      "Email 2: '=x@y.com' is not sent")))
+    writer.add(1, RowResult(Row(3, ("Bo", "", "")), Status.CREATED, customer_id="c1"))
+    writer.close()
+    lines = read(tmp_path / "results.csv")
+    column = lines[0].index("warnings")
+    assert lines[1][column] == ("Phone: 'ask reception' is not a phone number; left out; "
+                                "Email 2: '=x@y.com' is not sent")
+    assert lines[2][column] == ""

@@ -2,18 +2,34 @@
 
 ``build_mapping`` matches the header to customer fields once; ``map_row`` turns one row into a
 customer with its addresses and phones, checked (email syntax, E.164 phones, ISO countries), or
-into the problems that keep it from being sent; ``to_body`` writes the v1.0 or beta body. The
+into the problems that keep it from being sent; ``lookalike_notes`` warns of columns whose values
+look like emails, phones or addresses but that feed nothing; ``to_body`` writes the v1.0 or beta body. The
 customer keys say when two customers are the same one. Pure: no files, no network, no clock,
 so worker processes can map rows in parallel and tests need nothing but values.
 """
 
-from .fields import IGNORE, NAME_FIELDS, detect_field
+from .fields import FIELDS, IGNORE, NAME_FIELDS, REPEATABLE, detect_field
 from .keys import customer_key, email_key, fingerprint, name_key, name_phone_key
-from .mapper import ColumnMapping, MapOptions, build_mapping, describe_problem, map_row, to_body
+from .layouts import LAYOUTS
+from .lookalike import SAMPLE_ROWS, lookalike_notes
+from .mapper import (
+    UNREADABLE_PHONE,
+    ColumnMapping,
+    MapOptions,
+    build_mapping,
+    describe_problem,
+    map_row,
+    to_body,
+)
 
 __all__ = [
+    "FIELDS",
     "IGNORE",
+    "LAYOUTS",
     "NAME_FIELDS",
+    "REPEATABLE",
+    "SAMPLE_ROWS",
+    "UNREADABLE_PHONE",
     "ColumnMapping",
     "MapOptions",
     "build_mapping",
@@ -22,6 +38,7 @@ __all__ = [
     "detect_field",
     "email_key",
     "fingerprint",
+    "lookalike_notes",
     "map_row",
     "name_key",
     "name_phone_key",

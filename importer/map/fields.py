@@ -1,35 +1,54 @@
-"""The customer fields a sheet column can feed, and the header names that mean each of them.
+"""The customer fields a sheet column can feed, and how a header is read as one of them.
 
-A field name is what the ``[columns]`` table of the config speaks: ``displayName``, ``firstName``,
-``lastName``, ``emailAddress``, ``{kind}.{part}`` for addresses (``home.street``,
-``business.city``) and ``phone.{type}`` for phones (``phone.mobile``). ``ignore`` drops a column.
+A field name is what the ``[columns]`` table of the config speaks (``FIELDS`` is the one list):
 
-Headers are recognised after :func:`header_key` folds them, so "E-mail", "e mail" and
-"EMAIL_ADDRESS" are one header to us. The vocabulary is built from small synonym tables rather
-than written out, so that every address part works with every prefix ("Work ZIP",
-"Business address line 2") without a thousand-line list.
+- names: ``displayName`` (the whole name), ``title`` ("Dr."; kept only when
+  ``mapping.keep_title``), ``firstName``, ``middleName``, ``lastName``, ``suffix`` and
+  ``companyName`` (the name of a contact that has no person's name);
+- ``emailAddress`` (several columns may feed it: the first non-empty one is sent);
+- ``{kind}.{part}`` for addresses (``home.street``, ``business.city``; ``street2`` and
+  ``street3`` are further street lines, ``formatted`` the whole address in one cell, used when the
+  parts are empty, ``label`` a column whose text ("Work") decides the address's type);
+- ``phone.{type}`` for phones (several columns may feed one type), ``phoneLabel`` (the text that
+  decides the type of the phone column beside it, as "Phone 1 - Label" does) and
+  ``phoneCountry`` (a country column that only says how to read the row's phone numbers);
+- ``ignore`` drops a column.
+
+The words of headers live in ``vocabulary.py``; the known export layouts in ``layouts.py``.
 """
 
 from __future__ import annotations
 
+import functools
 from types import MappingProxyType
 
 from ..models import ADDRESS_TYPES, PHONE_TYPES
+from . import vocabulary as vocab
 
 IGNORE = "ignore"
-NAME_FIELDS = ("displayName", "firstName", "lastName")
+PERSON_FIELDS = ("displayName", "title", "firstName", "middleName", "lastName", "suffix",
+                 "companyName")
+# Any one of these gives a customer a name.
+NAME_FIELDS = ("displayName", "firstName", "lastName", "companyName")
 ADDRESS_PARTS = (
     "street",
     "street2",
+    "street3",
+    "houseNumber",
     "city",
     "state",
     "postalCode",
     "countryOrRegion",
     "postOfficeBox",
+    "formatted",
+    "label",
 )
 ADDRESS_FIELDS = tuple(f"{kind}.{part}" for kind in ADDRESS_TYPES for part in ADDRESS_PARTS)
 PHONE_FIELDS = tuple(f"phone.{kind}" for kind in PHONE_TYPES)
-FIELDS: tuple[str, ...] = (*NAME_FIELDS, "emailAddress", *ADDRESS_FIELDS, *PHONE_FIELDS)
+FIELDS: tuple[str, ...] = (*PERSON_FIELDS, "emailAddress", *ADDRESS_FIELDS, *PHONE_FIELDS,
+                           "phoneLabel", "phoneCountry")
+# Fields that several columns may feed (the others take one column each).
+REPEATABLE = frozenset({"emailAddress", "phoneLabel", *PHONE_FIELDS})
 
 
 def header_key(header: str) -> str:
@@ -37,76 +56,126 @@ def header_key(header: str) -> str:
     return "".join(ch for ch in header.casefold() if ch.isalnum())
 
 
-# --- the vocabulary ------------------------------------------------------------------------
-
-_NAMES = {
-    "displayName": ("name", "full name", "display name", "customer name", "client name"),
-    "firstName": ("first name", "given name", "forename", "first"),
-    "lastName": ("last name", "surname", "family name", "last"),
-    "emailAddress": ("email", "email address", "mail", "e-mail address"),
-}
-
-_ADDRESS_PART_NAMES = {
-    "street": ("street", "address", "address line 1", "street address", "address 1", "street 1"),
-    "street2": ("address line 2", "street 2", "address 2", "street address 2"),
-    "city": ("city", "town"),
-    "state": ("state", "province", "region", "county", "state or province", "state/province"),
-    "postalCode": ("zip", "zip code", "postal code", "postcode", "zip/postal code"),
-    "countryOrRegion": ("country", "country or region", "country/region", "country code"),
-    "postOfficeBox": ("po box", "post office box"),
-}
-
-# An address column without a prefix is the customer's home address; "Work" means business
-# because that is how people label it, while Graph only knows home, business and other.
-_ADDRESS_PREFIXES = {"": "home", "home": "home", "business": "business", "work": "business",
-                     "office": "business", "other": "other"}
-
-_PHONE_NAMES = {
-    "other": ("phone", "telephone", "phone number", "telephone number", "tel", "other phone",
-              "other telephone", "other number"),
-    "mobile": ("mobile", "cell", "mobile phone", "cell phone", "mobile number", "cell number",
-               "mobile telephone"),
-    "home": ("home phone", "home telephone", "home tel", "home number"),
-    "business": ("work", "work phone", "business phone", "office phone", "work telephone",
-                 "business telephone", "office telephone", "work tel", "work number"),
-    "businessFax": ("fax", "business fax", "work fax", "office fax", "fax number"),
-    "homeFax": ("home fax",),
-    "otherFax": ("other fax",),
-    "pager": ("pager", "pager number"),
-    "assistant": ("assistant phone", "assistant telephone", "assistant number"),
-    "radio": ("radio", "radio phone"),
-}
+# --- the tables, folded --------------------------------------------------------------------
 
 
-def _build_vocabulary() -> dict[str, str]:
-    vocabulary: dict[str, str] = {}
-
-    def add(name: str, field: str) -> None:
-        key = header_key(name)
-        # Two fields claiming one header would make detection depend on table order.
-        if vocabulary.setdefault(key, field) != field:
-            raise RuntimeError(f"header {name!r} means both {vocabulary[key]} and {field}")
-
-    for field in FIELDS:
-        add(field, field)  # the canonical names themselves: "emailAddress", "home.city"
-    for field, names in _NAMES.items():
-        for name in names:
-            add(name, field)
-    for prefix, kind in _ADDRESS_PREFIXES.items():
-        for part, names in _ADDRESS_PART_NAMES.items():
-            for name in names:
-                add(f"{prefix} {name}", f"{kind}.{part}")
-                if prefix and part != "street":
-                    add(f"{prefix} address {name}", f"{kind}.{part}")  # "Business address city"
-    for kind, names in _PHONE_NAMES.items():
-        for name in names:
-            add(name, f"phone.{kind}")
-    return vocabulary
+def _loose(text: str) -> str:
+    """A phrase without its filler words ("Adresse de courrier" -> "adressecourrier")."""
+    return "".join(w for w in vocab.tokens(text) if w not in vocab.FILLERS)
 
 
-VOCABULARY = MappingProxyType(_build_vocabulary())
+def _table(pairs: list[tuple[str, str]], key=vocab.fold) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for phrase, meaning in pairs:
+        # Two meanings for one phrase would make detection depend on table order.
+        if table.setdefault(key(phrase), meaning) != meaning:
+            raise RuntimeError(f"header {phrase!r} means both {table[key(phrase)]} and {meaning}")
+    return table
 
 
+_EXACT_PAIRS = [(f, f) for f in FIELDS if f not in vocab.NOT_BY_FIELD_NAME] + [
+    (phrase, field) for field, phrases in vocab.EXACT.items() for phrase in phrases]
+VOCABULARY = MappingProxyType(_table(_EXACT_PAIRS))
+# Whole phrases that still mean their field behind a qualifier or a number ("E-mail 2 Address",
+# "Default Address Company").
+_QUALIFIED = _table([(p, f) for p, f in _EXACT_PAIRS if f in ("emailAddress", "companyName")],
+                    _loose)
+_ADDRESS = _table([(p, part) for part, phrases in vocab.ADDRESS_WORDS.items() for p in phrases],
+                  _loose)
+_PHONES = _table([(p, kind) for kind, phrases in vocab.PHONE_WORDS.items() for p in phrases],
+                 _loose)
+_PHONE_LABELS = _table([(p, t) for t, phrases in vocab.PHONE_LABELS.items() for p in phrases])
+_QUALIFIERS = sorted(((tuple(vocab.tokens(q)), kind) for kind, qs in vocab.QUALIFIERS.items()
+                      for q in qs), key=lambda item: -len(item[0]))
+
+
+def _take_qualifier(words: list[str]) -> tuple[str, list[str]]:
+    """The kind the first qualifier in ``words`` names ("" when none), and the other words."""
+    for phrase, kind in _QUALIFIERS:
+        size = len(phrase)
+        for start in range(len(words) - size + 1):
+            if tuple(words[start:start + size]) == phrase:
+                return kind, words[:start] + words[start + size:]
+    return "", words
+
+
+# --- reading a header ----------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4096)
 def detect_field(header: str) -> str | None:
-    """The field a header means by its name alone, or None."""
-    return VOCABULARY.get(header_key(header))
+    """The field a header means by its words alone (no layout), or None."""
+    words = vocab.tokens(header)
+    exact = VOCABULARY.get("".join(words))
+    if exact is not None:
+        return exact
+    numbers = [int(w) for w in words if w.isdigit()]
+    number = numbers[0] if numbers else 0
+    whole = "".join(w for w in words if not w.isdigit() and w not in vocab.FILLERS)
+    if whole in _ADDRESS and not number:  # "Post office box": no qualifier in it after all
+        return f"home.{_ADDRESS[whole]}"
+    kind, rest = _take_qualifier([w for w in words if not w.isdigit()])
+    is_label = bool(rest) and rest[-1] in vocab.LABEL_WORDS
+    if is_label:
+        rest = rest[:-1]
+    rest = [w for w in rest if w not in vocab.FILLERS]
+    base = "".join(rest)
+    if is_label:
+        return _label_field(base, rest, kind, number)
+    if not base:
+        return None
+    if base in _QUALIFIED:
+        return _QUALIFIED[base]
+    if base in _PHONES:
+        return "phone." + vocab.PHONE_TYPE_OF[(_PHONES[base], kind)]
+    return _address_field(base, rest, kind, number)
+
+
+def _address_field(base: str, rest: list[str], kind: str, number: int) -> str | None:
+    part = _ADDRESS.get(base)
+    group = 0
+    if part is None and len(rest) > 1 and rest[0] in vocab.ADDRESS_LEADS:
+        # "Address 1 - City", "Business Address PO Box": the number counts groups, not lines.
+        part, group = _ADDRESS.get("".join(rest[1:])), number
+    if part is None:
+        return None
+    if part == "street" and not group and number in (2, 3):
+        part = f"street{number}"  # "Street Address 2", "Straße privat 3"
+    elif (number > 3 and not group) or group > len(vocab.GROUP_KINDS):
+        return None
+    if not kind:
+        kind = vocab.GROUP_KINDS[group - 1] if group else "home"
+    return f"{kind}.{part}"
+
+
+def _label_field(base: str, rest: list[str], kind: str, number: int) -> str | None:
+    if base in _PHONES:
+        return "phoneLabel"
+    if rest and all(w in vocab.ADDRESS_LEADS for w in rest):
+        if number > len(vocab.GROUP_KINDS):
+            return None
+        return f"{kind or vocab.GROUP_KINDS[max(number, 1) - 1]}.label"
+    return None  # an email's label, or something else's: nothing Bookings keeps
+
+
+@functools.lru_cache(maxsize=1024)
+def phone_type_of_label(label: str) -> str | None:
+    """The Graph phone type a label names ("* Mobile", "Work Fax", "Privat"), or None."""
+    label = label.split(":::")[0].replace("*", " ")
+    found = _PHONE_LABELS.get(vocab.fold(label))
+    if found is not None:
+        return found
+    kind, rest = _take_qualifier(list(vocab.tokens(label)))
+    base = "".join(w for w in rest if w not in vocab.FILLERS)
+    if not base:
+        return vocab.PHONE_TYPE_OF[("phone", kind)] if kind else None
+    phone = _PHONES.get(base)
+    return vocab.PHONE_TYPE_OF[(phone, kind)] if phone else None
+
+
+@functools.lru_cache(maxsize=1024)
+def address_type_of_label(label: str) -> str | None:
+    """The Graph address type a label names ("* Home", "Work", "Privat"), or None."""
+    label = label.split(":::")[0].replace("*", " ")
+    kind, rest = _take_qualifier(list(vocab.tokens(label)))
+    return kind if kind and not [w for w in rest if w not in vocab.ADDRESS_LEADS] else None

@@ -6,29 +6,23 @@
 
 ``map_row`` collects every problem of a row rather than stopping at the first, so one pass over
 the failures file fixes a row. Cells arrive as the text a person sees; all conversion (email
-normalisation, E.164 phones, country names) happens here, on purpose.
+normalisation, E.164 phones, country names) happens here, on purpose. What a row loses on the way
+(a second email, a phone nobody can read) is named in its warnings, never dropped silently.
 """
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+import re
+from dataclasses import dataclass
+from typing import Any
 
+from ..config import UNREADABLE_PHONE, MappingSection
 from ..errors import ConfigError
-from ..models import (
-    ADDRESS_TYPES,
-    API_VERSIONS,
-    PHONE_TYPES,
-    Address,
-    Customer,
-    MappedRow,
-    Phone,
-    Problem,
-    Row,
-)
-from .fields import ADDRESS_PARTS, FIELDS, IGNORE, NAME_FIELDS, detect_field, header_key
+from ..models import API_VERSIONS, Address, Customer, MappedRow, Phone, Problem, Row
+from .countries import resolve_country
+from .fields import FIELDS, address_type_of_label, header_key, phone_type_of_label
+from .keys import email_key
+from .mapping import ColumnMapping, Plan, build_mapping
 from .normalise import (
     Invalid,
     check_text,
@@ -38,11 +32,12 @@ from .normalise import (
     normalise_email,
     normalise_phone,
     phone_region,
-    resolve_country,
+    quote,
 )
 
 __all__ = [
     "FIELDS",
+    "UNREADABLE_PHONE",
     "ColumnMapping",
     "MapOptions",
     "build_mapping",
@@ -52,160 +47,8 @@ __all__ = [
 ]
 
 ODATA_TYPE = "#microsoft.graph.bookingCustomer"
-_FIELD_FORMS = (
-    "displayName, firstName, lastName, emailAddress, "
-    "{home|business|other}.{" + "|".join(ADDRESS_PARTS) + "}, "
-    "phone.{" + "|".join(PHONE_TYPES) + "} or ignore"
-)
-_NO_NAME = (
-    "no column for the customer's name; add one to [columns], e.g. \"Client\" = \"displayName\""
-)
-
-
-# --- the mapping ---------------------------------------------------------------------------
-
-
-class _Plan(NamedTuple):
-    """Column indexes per field, laid out the way map_row walks them (-1: no column)."""
-
-    display: int
-    first: int
-    last: int
-    email: int
-    addresses: tuple[tuple[str, tuple[int, ...]], ...]  # kind, index per ADDRESS_PARTS
-    phones: tuple[tuple[str, int], ...]  # phone type, index
-
-
-@dataclass(frozen=True)
-class ColumnMapping:
-    """Which sheet column feeds which customer field; ``field_of[i]`` is None for ignored ones."""
-
-    headers: tuple[str, ...]
-    field_of: tuple[str | None, ...]
-    notes: tuple[str, ...] = ()  # what auto-detection decided that a person should know
-    _index: Mapping[str, int] = field(init=False, repr=False, compare=False)
-    _plan: _Plan = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if len(self.headers) != len(self.field_of):
-            raise ValueError("headers and field_of must have the same length")
-        index: dict[str, int] = {}
-        for i, name in enumerate(self.field_of):
-            if name is None:
-                continue
-            if name not in FIELDS:
-                raise ValueError(f"unknown field {name!r}")
-            if index.setdefault(name, i) != i:
-                raise ValueError(f"two columns feed {name}")
-        object.__setattr__(self, "_index", index)
-        object.__setattr__(self, "_plan", _plan(index))
-
-    @property
-    def ignored(self) -> list[str]:
-        """The headers of the columns no field takes."""
-        return [h for h, f in zip(self.headers, self.field_of, strict=True) if f is None]
-
-    def index_of(self, name: str) -> int | None:
-        return self._index.get(name)
-
-    def column_of(self, name: str) -> str | None:
-        """The header of the column that feeds a field, or None."""
-        i = self._index.get(name)
-        return None if i is None else self.headers[i]
-
-
-def _plan(index: Mapping[str, int]) -> _Plan:
-    addresses = []
-    for kind in ADDRESS_TYPES:
-        columns = tuple(index.get(f"{kind}.{part}", -1) for part in ADDRESS_PARTS)
-        if any(c >= 0 for c in columns):
-            addresses.append((kind, columns))
-    phones = tuple((t, index[f"phone.{t}"]) for t in PHONE_TYPES if f"phone.{t}" in index)
-    return _Plan(
-        index.get("displayName", -1),
-        index.get("firstName", -1),
-        index.get("lastName", -1),
-        index.get("emailAddress", -1),
-        tuple(addresses),
-        phones,
-    )
-
-
-def build_mapping(
-    headers: Sequence[str],
-    columns: Mapping[str, str] | None = None,
-    *,
-    auto_detect: bool = True,
-) -> ColumnMapping:
-    """Map the sheet's columns: the ``[columns]`` entries first, then headers we recognise.
-
-    Raises ConfigError for a ``[columns]`` header the sheet lacks, an unknown field, one field
-    named for two columns, or no column for the name at all.
-    """
-    headers = tuple(headers)
-    field_of: list[str | None] = [None] * len(headers)
-    decided: dict[int, str] = {}  # column -> the [columns] key that decided it
-    taken: dict[str, int] = {}  # field -> column
-    for header, name in (columns or {}).items():
-        i = _find_header(headers, header)
-        if i in decided:
-            raise ConfigError(f"[columns] names the column {headers[i]!r} twice: "
-                              f"{decided[i]!r} and {header!r}; keep one")
-        decided[i] = header
-        if name == IGNORE:
-            continue
-        if name not in FIELDS:
-            raise ConfigError(f"[columns] {header!r} = {name!r}: unknown field{_field_hint(name)}")
-        if name in taken:
-            raise ConfigError(f"[columns] maps both {headers[taken[name]]!r} and {header!r} to "
-                              f"{name}; map one of them to \"ignore\"")
-        taken[name] = i
-        field_of[i] = name
-    notes: list[str] = []
-    if auto_detect:
-        for i, header in enumerate(headers):
-            name = detect_field(header) if i not in decided else None
-            if name is None:
-                continue
-            if name in taken:
-                first = headers[taken[name]]
-                how = "[columns] maps" if taken[name] in decided else "auto-detected"
-                notes.append(f"column {header!r} is ignored: it looks like {name}, which {how} "
-                             f"{first!r}; name the one you want in [columns]")
-                continue
-            taken[name] = i
-            field_of[i] = name
-    if not any(name in taken for name in NAME_FIELDS):
-        raise ConfigError(_NO_NAME)
-    return ColumnMapping(headers, tuple(field_of), tuple(notes))
-
-
-def _find_header(headers: tuple[str, ...], header: str) -> int:
-    if header in headers:
-        return headers.index(header)
-    # Trailing blanks and case are invisible in a spreadsheet; tolerate them if unambiguous.
-    folded = clean(header).casefold()
-    loose = [i for i, h in enumerate(headers) if clean(h).casefold() == folded]
-    if len(loose) == 1:
-        return loose[0]
-    key = header_key(header)
-    close = [h for h in headers if key and header_key(h) == key]
-    close += [h for h in difflib.get_close_matches(header, headers, n=3) if h not in close]
-    if close:
-        hint = "did you mean " + " or ".join(repr(h) for h in close[:3]) + "?"
-    else:
-        shown = ", ".join(repr(h) for h in headers[:12]) + (", ..." if len(headers) > 12 else "")
-        hint = f"its columns are {shown}" if headers else "it has no header row"
-    raise ConfigError(f"[columns] {header!r}: the sheet has no such column; {hint}")
-
-
-def _field_hint(name: str) -> str:
-    by_fold = {f.casefold(): f for f in (*FIELDS, IGNORE)}
-    meant = by_fold.get(name.casefold()) or detect_field(name)  # "emailaddress", "Mobile"
-    if meant is None:
-        close = difflib.get_close_matches(name.casefold(), by_fold, n=1)
-        meant = by_fold[close[0]] if close else None
-    return f"; did you mean {meant!r}?" if meant else f"; use {_FIELD_FORMS}"
+# Several numbers in one cell: Google's " ::: ", line breaks, ";" and " / ".
+_MANY_NUMBERS = re.compile(r"\s*(?::::|;|\n|\s/\s)\s*")
 
 
 # --- one row -------------------------------------------------------------------------------
@@ -215,6 +58,10 @@ def _field_hint(name: str) -> str:
 class MapOptions:
     default_region: str = "US"  # reads phone numbers written without a country code
     max_name_length: int = 255
+    # A phone number that cannot be read: "reject" the row, "drop" the number, or "keep" it as
+    # written. Whatever is dropped or kept is named in the row's warnings.
+    unreadable_phone: str = "reject"
+    keep_title: bool = False  # "Dr." of a title column goes in front of the name
 
     def __post_init__(self) -> None:
         if self.default_region and phone_region(self.default_region) is None:
@@ -222,6 +69,15 @@ class MapOptions:
                               "numbering plan; use a two-letter country code such as 'US'")
         if self.max_name_length < 1:
             raise ConfigError("mapping.max_name_length must be at least 1")
+        if self.unreadable_phone not in UNREADABLE_PHONE:
+            raise ConfigError(f"mapping.unreadable_phone must be one of "
+                              f"{', '.join(UNREADABLE_PHONE)}, not {self.unreadable_phone!r}")
+
+    @classmethod
+    def of(cls, section: MappingSection) -> MapOptions:
+        """The options the config's [mapping] section sets."""
+        return cls(default_region=section.default_region, max_name_length=section.max_name_length,
+                   unreadable_phone=section.unreadable_phone, keep_title=section.keep_title)
 
 
 def map_row(row: Row, mapping: ColumnMapping, options: MapOptions) -> MappedRow:
@@ -231,50 +87,114 @@ def map_row(row: Row, mapping: ColumnMapping, options: MapOptions) -> MappedRow:
     values = row.values
     size = len(values)
     problems: list[Problem] = []
+    warnings: list[str] = []
 
     name = _name(values, size, plan, headers, options, problems)
-
-    email = ""
-    if 0 <= plan.email < size:
-        text = clean(values[plan.email])
-        if text:
-            try:
-                email = normalise_email(text)
-            except Invalid as exc:
-                problems.append(Problem(str(exc), headers[plan.email], text))
-
+    email = _email(values, size, plan, headers, problems, warnings) if plan.emails else ""
     addresses, region = _addresses(values, size, plan, headers, problems)
 
-    phones: list[Phone] = []
+    phones: tuple[Phone, ...] = ()
     if plan.phones:
         # A number without a country code belongs where the customer lives, if we know that.
+        if region is None and 0 <= plan.phone_country < size:
+            region = _region_of(clean_words(values[plan.phone_country]))
         region = region or phone_region(options.default_region)
-        for kind, i in plan.phones:
-            text = clean(values[i]) if i < size else ""
-            if text:
-                try:
-                    phones.append(Phone(normalise_phone(text, region), kind))
-                except Invalid as exc:
-                    problems.append(Problem(str(exc), headers[i], text))
+        phones = _phones(values, size, plan, headers, region, options, problems, warnings)
 
+    lost = tuple(warnings) if warnings else ()
     if problems or not name:
-        return MappedRow(row, None, tuple(problems))
-    return MappedRow(row, Customer(name, email, tuple(addresses), tuple(phones)))
+        return MappedRow(row, None, tuple(problems), lost)
+    return MappedRow(row, Customer(name, email, tuple(addresses), phones), (), lost)
 
 
-def _addresses(values: tuple[str, ...], size: int, plan: _Plan, headers: tuple[str, ...],
+def _region_of(country: str) -> str | None:
+    if not country:
+        return None
+    try:
+        return phone_region(resolve_country(country).alpha_2)
+    except Invalid:
+        return None  # only a hint for reading phone numbers; the default region stands
+
+
+def _email(values: tuple[str, ...], size: int, plan: Plan, headers: tuple[str, ...],
+           problems: list[Problem], warnings: list[str]) -> str:
+    """The first non-empty of the email columns; the others are named in the warnings."""
+    email = ""
+    decided = False
+    for i in plan.emails:
+        text = clean(values[i]) if i < size else ""
+        if not text:
+            continue
+        for piece in _split(text, ":::") if ":::" in text else (text,):
+            if not decided:
+                decided = True
+                try:
+                    email = normalise_email(piece)
+                except Invalid as exc:
+                    problems.append(Problem(str(exc), headers[i], piece))
+            elif email_key(piece) != email_key(email):
+                warnings.append(f"{headers[i]}: {quote(piece)} is not sent (a Bookings customer "
+                                "has one email address)")
+    return email
+
+
+def _split(text: str, separator: str) -> list[str]:
+    return [p for p in (clean(part) for part in text.split(separator)) if p]
+
+
+def _phones(values: tuple[str, ...], size: int, plan: Plan, headers: tuple[str, ...],
+            region: str | None, options: MapOptions, problems: list[Problem],
+            warnings: list[str]) -> tuple[Phone, ...]:
+    """Every number of every phone column, typed, each number once."""
+    phones: list[Phone] = []
+    seen: set[str] = set()
+    for kind, i, label in plan.phones:
+        text = clean(values[i]) if i < size else ""
+        if not text:
+            continue
+        if 0 <= label < size and (named := clean(values[label])):
+            kind = phone_type_of_label(named) or kind
+        if text[0] == "'":  # Shopify's mark that keeps Excel from reading the number as one
+            text = text[1:].lstrip()
+        many = ";" in text or ":::" in text or "\n" in text or " / " in text
+        for piece in [p for p in _MANY_NUMBERS.split(text) if p] if many else (text,):
+            try:
+                number = normalise_phone(piece, region)
+            except Invalid as exc:
+                if options.unreadable_phone == "reject":
+                    problems.append(Problem(str(exc), headers[i], piece))
+                    continue
+                if options.unreadable_phone == "drop" or has_control(piece):
+                    warnings.append(f"{headers[i]}: {exc}; left out")
+                    continue
+                number = clean_words(piece)
+                warnings.append(f"{headers[i]}: {exc}; sent as written")
+            if number not in seen:
+                seen.add(number)
+                phones.append(Phone(number, kind))
+    return tuple(phones)
+
+
+def _addresses(values: tuple[str, ...], size: int, plan: Plan, headers: tuple[str, ...],
                problems: list[Problem]) -> tuple[list[Address], str | None]:
     """The row's addresses, and the phone region of the first one with a known country."""
     addresses: list[Address] = []
     region = None
-    for kind, columns in plan.addresses:
+    for kind, columns, whole, label in plan.addresses:
         parts = [clean_words(values[i]) if 0 <= i < size else "" for i in columns]
-        if not any(parts):
-            continue
-        street, street2, city, state, postal, country, box = parts
-        if has_control(street + street2 + city + state + postal + box):
-            for i, part in zip(columns, parts, strict=True):
-                if part and i != columns[5]:
+        street, street2, street3, house, city, state, postal, country, box = parts
+        sources = columns
+        if not (street or street2 or street3 or house or city or state or postal or box):
+            if 0 <= whole < size and clean(values[whole]):
+                street, street2, city, state, postal, written = _unpack(values[whole])
+                country = country or written
+                parts = [street, street2, "", "", city, state, postal, country, ""]
+                sources = (whole,) * 9
+            elif not country:
+                continue
+        if has_control("".join(parts)):
+            for i, part in zip(sources, parts, strict=True):
+                if part and i != columns[7]:
                     _check_text(part, headers[i], problems)
         if country:
             try:
@@ -282,28 +202,66 @@ def _addresses(values: tuple[str, ...], size: int, plan: _Plan, headers: tuple[s
                 country = found.name
                 region = region or phone_region(found.alpha_2)
             except Invalid as exc:
-                problems.append(Problem(str(exc), headers[columns[5]], country))
-        if street and street2:
-            street = f"{street}, {street2}"
-        addresses.append(Address(street or street2, city, state, postal, country, box, kind))
+                problems.append(Problem(str(exc), headers[sources[7]], country))
+        if house:
+            street = f"{street} {house}" if street else house
+        if street2 or street3:
+            street = ", ".join(p for p in (street, street2, street3) if p)
+        if 0 <= label < size and (named := clean(values[label])):
+            kind = address_type_of_label(named) or kind
+        addresses.append(Address(street, city, state, postal, country, box, kind))
     return addresses, region
 
 
-def _name(values: tuple[str, ...], size: int, plan: _Plan, headers: tuple[str, ...],
+def _unpack(text: str) -> tuple[str, str, str, str, str, str]:
+    """A whole address in one cell: street, street 2, city, state, ZIP and country.
+
+    Mailchimp writes the parts two spaces apart ("1 Main St  Apt 4  Springfield  IL  62701  US",
+    an empty part leaves four); any other text is kept whole, its lines as one street line, but
+    for a last line that names a country (as Google's formatted addresses end).
+    """
+    if "  " in text.strip("\r\n"):
+        parts = [clean_words(p) for p in text.strip("\r\n").split("  ")]
+        if len(parts) >= 3:
+            parts += [""] * (6 - len(parts))
+            middle = " ".join(p for p in parts[1:-4] if p)  # a part that held two spaces itself
+            return parts[0], middle, parts[-4], parts[-3], parts[-2], parts[-1]
+    lines = [line for line in (clean_words(line) for line in text.splitlines()) if line]
+    country = ""
+    if len(lines) > 1:
+        try:
+            country = resolve_country(lines[-1]).name
+            lines.pop()
+        except Invalid:
+            pass
+    return ", ".join(lines), "", "", "", "", country
+
+
+def _name(values: tuple[str, ...], size: int, plan: Plan, headers: tuple[str, ...],
           options: MapOptions, problems: list[Problem]) -> str:
-    """displayName: the name column, else first and last name.
+    """displayName: the name column, else given, middle and family name (and suffix; the title
+    when the config asks), else the company's name.
 
     Never the email address in its place: a customer nobody can find by name is worse than a
     row the failures file sends back for a name.
     """
     name = clean_words(values[plan.display]) if 0 <= plan.display < size else ""
     source = plan.display
+    if not name and (plan.first >= 0 or plan.last >= 0):
+        first = clean_words(values[plan.first]) if 0 <= plan.first < size else ""
+        last = clean_words(values[plan.last]) if 0 <= plan.last < size else ""
+        if first or last:
+            parts = (plan.title if options.keep_title else -1, plan.first, plan.middle,
+                     plan.last, plan.suffix)
+            words = [(i, clean_words(values[i])) for i in parts if 0 <= i < size]
+            words = [(i, w) for i, w in words if w]
+            name = " ".join(w for _, w in words)
+            source = plan.first if first else plan.last
+    if not name and 0 <= plan.company < size:
+        name = clean_words(values[plan.company])
+        source = plan.company
     if not name:
-        parts = [i for i in (plan.first, plan.last) if i >= 0]
-        name = " ".join(p for p in (clean_words(values[i]) for i in parts if i < size) if p)
-        source = parts[0] if parts else source
-    if not name:
-        sources = [i for i in (plan.display, plan.first, plan.last) if i >= 0]
+        sources = [i for i in (plan.display, plan.first, plan.last, plan.company) if i >= 0]
         where = " or ".join(repr(headers[i]) for i in sources) or "a name column"
         header = headers[sources[0]] if sources else None
         problems.append(Problem(f"name is required; fill in {where}", header, ""))

@@ -1,4 +1,5 @@
-"""Normalisers for the cells of one customer: text, email addresses, phone numbers, countries.
+"""Normalisers for the cells of one customer: text, email addresses and phone numbers (countries:
+``countries.py``).
 
 Each normaliser returns the one form we send to Graph or raises :class:`Invalid` whose message is
 a short fix hint that names the value ("'joe@' has no domain after the @").
@@ -13,7 +14,6 @@ the fast paths against the libraries on generated input.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 import unicodedata
@@ -21,7 +21,6 @@ from typing import Any, NamedTuple
 
 import email_validator
 import phonenumbers
-import pycountry
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat
 
 # --- text ----------------------------------------------------------------------------------
@@ -357,107 +356,3 @@ def normalise_phone(text: str, region: str | None) -> str:
                       "from another country, write it with + and the country code")
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
     return f"{e164};ext={number.extension}" if number.extension else e164
-
-
-# --- countries -----------------------------------------------------------------------------
-
-
-class Country(NamedTuple):
-    name: str  # English common name: what we send as countryOrRegion
-    alpha_2: str
-
-
-# Names people write that ISO 3166 does not list (codes or names of the pycountry database).
-_COUNTRY_ALIASES = {
-    "GB": ("UK", "U.K.", "Great Britain", "Britain", "England", "Scotland", "Wales",
-           "Northern Ireland"),
-    "US": ("America",),  # "USA", "U.S.A." are its alpha-3 code once punctuation is folded
-    "KR": ("Korea", "Republic of Korea"),
-    "KP": ("DPRK",),
-    "RU": ("Russia",),
-    "TR": ("Turkey",),
-    "CI": ("Ivory Coast",),
-    "MK": ("Macedonia",),
-    "VA": ("Vatican", "Vatican City"),
-    "PS": ("Palestine",),
-    "CV": ("Cape Verde",),
-    "FM": ("Micronesia",),
-    "BN": ("Brunei",),
-    "MM": ("Burma",),
-    "SZ": ("Swaziland",),
-    "TL": ("East Timor",),
-    "AE": ("UAE", "Emirates"),
-    "NL": ("Holland", "Nederland"),
-    "CD": ("DR Congo", "DRC", "Democratic Republic of the Congo", "Congo-Kinshasa"),
-    "CG": ("Congo-Brazzaville",),
-    "MO": ("Macau",),
-    "CN": ("PRC", "Mainland China"),
-    "DE": ("Deutschland",),
-    "ES": ("España",),
-    "IT": ("Italia",),
-    "AT": ("Österreich",),
-    "CH": ("Schweiz", "Suisse", "Svizzera"),
-    "BR": ("Brasil",),
-    "SE": ("Sverige",),
-    "NO": ("Norge",),
-    "DK": ("Danmark",),
-    "FI": ("Suomi",),
-    "PL": ("Polska",),
-}
-
-
-def _country_key(text: str) -> str:
-    """Fold a country name: no accents, no case, no punctuation, "&" read as "and"."""
-    text = unicodedata.normalize("NFKD", text.replace("&", " and ")).casefold()
-    return "".join(ch for ch in text if ch.isalnum())
-
-
-@functools.cache
-def _countries() -> dict[str, Country]:
-    table: dict[str, Country] = {}
-    by_code: dict[str, Country] = {}
-    for entry in pycountry.countries:
-        country = Country(getattr(entry, "common_name", None) or entry.name, entry.alpha_2)
-        by_code[entry.alpha_2] = country
-        for name in (entry.alpha_2, entry.alpha_3, entry.name, getattr(entry, "official_name", ""),
-                     getattr(entry, "common_name", "")):
-            if name:
-                table.setdefault(_country_key(name), country)
-    for code, aliases in _COUNTRY_ALIASES.items():
-        for alias in aliases:
-            table.setdefault(_country_key(alias), by_code[code])
-    return table
-
-
-def resolve_country(text: str) -> Country:
-    """The country a code or name means (case-insensitive); :class:`Invalid` when none."""
-    found = _resolve_country(text)
-    if isinstance(found, str):
-        raise Invalid(found)
-    return found
-
-
-# A sheet holds a handful of distinct countries, each on thousands of rows; an unknown one is
-# cached too, so that its suggestion is worked out once.
-@functools.lru_cache(maxsize=4096)
-def _resolve_country(text: str) -> Country | str:
-    table = _countries()
-    key = _country_key(text)
-    variants = [key]
-    if key.startswith("the"):
-        variants.append(key[3:])  # "The Netherlands"
-    if key.startswith("st"):
-        variants.append("saint" + key[2:])  # "St Lucia", "St. Kitts and Nevis"
-    for variant in variants:
-        if variant in table:
-            return table[variant]
-    close = difflib.get_close_matches(key, table, n=1, cutoff=0.8)
-    hint = f"; did you mean {table[close[0]].name!r}?" if close else (
-        "; write the country's name or its ISO code, e.g. 'Germany' or 'DE'")
-    return f"{quote(text)} is not a country or region we know{hint}"
-
-
-def cache_info() -> dict[str, object]:
-    """Hit counts of the caches, for the benchmark script."""
-    return {"countries": _resolve_country.cache_info(), "regions": _region_plan.cache_info()}
-
