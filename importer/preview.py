@@ -12,6 +12,7 @@ and the first few customers are kept.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -20,7 +21,7 @@ from typing import Any
 
 from .config import Config
 from .errors import EXIT_OK, EXIT_ROWS_FAILED
-from .map import MapOptions, build_mapping, describe_problem, map_row, to_body
+from .map import MapOptions, build_mapping, describe_problem, header_fit, map_row, to_body
 from .models import Problem
 from .parallel import Setup, business_and_key, business_index
 from .read import open_input
@@ -92,7 +93,9 @@ class Preview:
 
 def build_preview(config: Config, path: str | Path, sheet: str | None = None) -> Preview:
     """Load and map every row of ``path`` as a run would. Raises InputError / ConfigError."""
-    with open_input(path, sheet=sheet) as loaded:
+    fit = functools.partial(header_fit, columns=config.columns,
+                            auto_detect=config.mapping.auto_detect)
+    with open_input(path, sheet=sheet, score=fit) as loaded:
         info = loaded.info
         mapping = build_mapping(info.headers, config.columns, auto_detect=config.mapping.auto_detect)
         options = MapOptions(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections import deque
@@ -29,7 +30,16 @@ from .errors import (
     ConfigError,
     ImporterError,
 )
-from .map import ColumnMapping, MapOptions, build_mapping, customer_key, fingerprint, map_row, to_body
+from .map import (
+    ColumnMapping,
+    MapOptions,
+    build_mapping,
+    customer_key,
+    fingerprint,
+    header_fit,
+    map_row,
+    to_body,
+)
 from .models import MappedRow, Problem, Row, RowResult, Status
 from .read import open_input, sha256_file
 from .report import FAILED_STATUSES, Progress, ReportWriter, default_run_dir
@@ -235,7 +245,9 @@ async def run_import(
     stop = stop or asyncio.Event()
     progress = progress or Progress(enabled=False)
     started = time.monotonic()
-    loaded = open_input(options.input, sheet=options.sheet)
+    fit = functools.partial(header_fit, columns=config.columns,
+                            auto_detect=config.mapping.auto_detect)
+    loaded = open_input(options.input, sheet=options.sheet, score=fit)
     async with contextlib.AsyncExitStack() as stack:
         stack.enter_context(loaded)
         info = loaded.info
@@ -244,6 +256,8 @@ async def run_import(
                                     auto_detect=config.mapping.auto_detect)
         except ConfigError as exc:
             raise ConfigError(f"{info.path}: {exc}") from None
+        where = f"sheet {info.sheet!r}, " if info.sheet is not None else ""
+        log.info("%s: %sheader on row %d", info.path, where, info.header_row)
         for note in mapping.notes:
             log.warning("%s: %s", info.path, note)
         rows = loaded.rows()

@@ -3,18 +3,23 @@
 ``build_mapping`` matches the header to customer fields once; ``map_row`` turns one row into a
 customer with its addresses and phones, checked (email syntax, E.164 phones, ISO countries), or
 into the problems that keep it from being sent; ``to_body`` writes the v1.0 or beta body. The
-customer keys say when two customers are the same one. Pure: no files, no network, no clock,
-so worker processes can map rows in parallel and tests need nothing but values.
+customer keys say when two customers are the same one; ``header_fit`` says how well a row of
+headers maps, so that the run can pick the sheet and the header row. Pure: no files, no
+network, no clock, so worker processes can map rows in parallel and tests need nothing but
+values.
 """
 
-from .fields import IGNORE, NAME_FIELDS, detect_field
+from .fields import FIELDS, IGNORE, NAME_FIELDS, detect_field
+from .headerfit import HeaderFit, header_fit
 from .keys import customer_key, email_key, fingerprint, name_key, name_phone_key
 from .mapper import ColumnMapping, MapOptions, build_mapping, describe_problem, map_row, to_body
 
 __all__ = [
+    "FIELDS",
     "IGNORE",
     "NAME_FIELDS",
     "ColumnMapping",
+    "HeaderFit",
     "MapOptions",
     "build_mapping",
     "customer_key",
@@ -22,6 +27,7 @@ __all__ = [
     "detect_field",
     "email_key",
     "fingerprint",
+    "header_fit",
     "map_row",
     "name_key",
     "name_phone_key",

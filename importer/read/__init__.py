@@ -7,6 +7,6 @@ bounds what a hostile file can cost before it reads it. Conversion into customer
 mapper's job, not this part's; it knows nothing of Graph, sign-in or reports.
 """
 
-from .loader import LoadedInput, open_input, sha256_file
+from .loader import HeaderScore, LoadedInput, open_input, sha256_file
 
-__all__ = ["LoadedInput", "open_input", "sha256_file"]
+__all__ = ["HeaderScore", "LoadedInput", "open_input", "sha256_file"]

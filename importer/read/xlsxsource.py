@@ -28,6 +28,7 @@ from importer.read.numformat import NumberFormat, cell_text, compile_format
 from importer.read.sources import CHUNK, OLE_MAGIC, ZIP_MAGIC
 
 from . import sheetgrid, sheetsplit
+from .sheetpick import Candidate, SheetRank, pick_sheet, text_rows
 
 __all__ = ["XlsxSource", "column_index"]
 
@@ -75,8 +76,11 @@ class XlsxSource:
     encoding: str | None = None
     delimiter: str | None = None
 
-    def __init__(self, file: Path, shown: str, head: bytes, sheet: str | None) -> None:
+    def __init__(
+        self, file: Path, shown: str, head: bytes, sheet: str | None, rank: SheetRank | None = None
+    ) -> None:
         self.notes: list[str] = []
+        self._rank = rank
         self._shown = shown
         _check_container(file, shown, head)
         try:
@@ -163,20 +167,24 @@ class XlsxSource:
                     f"sheet {entry.name!r} is a chart, not a table of rows; choose another sheet",
                 )
             return entry.name, self._load(entry), entry.member
-        hidden: list[str] = []
-        for position, entry in enumerate(entries):
-            if not entry.worksheet:
-                continue
-            if not entry.visible:
-                hidden.append(entry.name)
-                continue
+        hidden = [e.name for e in entries if e.worksheet and not e.visible]
+        visible = [e for e in entries if e.worksheet and e.visible]
+
+        def loader(entry: _SheetEntry) -> Any:
             sheet = self._load(entry)
-            if _has_data(sheet):
-                if position:
-                    self.notes.append(
-                        f"read sheet {entry.name!r}: the sheets before it are hidden, empty or charts"
-                    )
-                return entry.name, sheet, entry.member
+            return sheet if _has_data(sheet) else None
+
+        candidates = [Candidate(e.name, lambda e=e: loader(e)) for e in visible]
+        picked = pick_sheet(candidates, _text_rows, self._rank)
+        if picked is not None:
+            entry = next(e for e in visible if e.name == picked.name)
+            if picked.note:
+                self.notes.append(picked.note)
+            elif entry is not entries[0]:
+                self.notes.append(
+                    f"read sheet {entry.name!r}: the sheets before it are hidden, empty or charts"
+                )
+            return entry.name, picked.sheet, entry.member
         extra = f" (hidden sheets: {', '.join(map(repr, hidden))}; name one to read it)"
         raise InputError(
             self._shown,
@@ -434,6 +442,13 @@ def _open_book(file: Path, shown: str) -> CalamineWorkbook:
         raise InputError(
             shown, f"the workbook cannot be read ({exc}); open it in Excel and save it again"
         ) from None
+
+
+def _text_rows(sheet: Any) -> Iterator[tuple[int, list[str]]]:
+    if isinstance(sheet, sheetsplit.SplitSheet):
+        return ((n, [v if type(v) is str else cell_text(v) for v in row])
+                for n, row in sheet.numbered_rows())
+    return text_rows(sheet.iter_rows(), cell_text)
 
 
 def _has_data(sheet: Any) -> bool:
