@@ -28,6 +28,7 @@ from types import TracebackType
 
 from importer.errors import InputError
 from importer.models import Row, SheetInfo
+from importer.read.calaminesource import CALAMINE_SUFFIXES, CalamineSource
 from importer.read.csvsource import CsvSource
 from importer.read.numformat import NumberFormat, compile_format, format_general
 from importer.read.sheetgrid import column_letters
@@ -195,7 +196,8 @@ def open_input(
     chunk_size: int = 2000,
     score: HeaderScore | None = None,
 ) -> LoadedInput:
-    """Open a .csv/.txt/.tsv or .xlsx/.xlsm file, find its header row and check the headers.
+    """Open a .csv/.txt/.tsv, .xlsx/.xlsm, .xls, .xlsb or .ods file, find its header row and
+    check the headers.
 
     With ``score``, a workbook's sheet (unless ``sheet`` names one) and the header row below a
     title block are the ones whose header fits customer data best; without it, the first sheet
@@ -205,11 +207,10 @@ def open_input(
     shown = str(path)
     file = Path(path)
     suffix = file.suffix.lower()
-    if suffix not in CSV_SUFFIXES | XLSX_SUFFIXES:
-        kind = " (Excel 97-2003)" if suffix == ".xls" else ""
+    if suffix not in CSV_SUFFIXES | XLSX_SUFFIXES | CALAMINE_SUFFIXES:
         raise InputError(
             shown,
-            f"unsupported file type {suffix or 'without extension'!r}{kind}; save as .xlsx or .csv",
+            f"unsupported file type {suffix or 'without extension'!r}; save as .xlsx or .csv",
         )
     head = _read_head(file, shown)
     source: Source
@@ -220,7 +221,8 @@ def open_input(
                 source.notes.append(f"sheet {sheet!r} ignored: a CSV file has no sheets")
         else:
             rank = None if score is None else lambda rows: _best_header(rows, score)[2]
-            source = XlsxSource(file, shown, head, sheet, rank)
+            workbook = XlsxSource if suffix in XLSX_SUFFIXES else CalamineSource
+            source = workbook(file, shown, head, sheet, rank)
     except OSError as exc:  # the file changed or vanished after the first read
         raise InputError(shown, os_message(exc)) from None
     try:
@@ -310,13 +312,15 @@ def _best_header(
     rows: Iterable[tuple[int, list[str]]], score: HeaderScore
 ) -> tuple[int, list[str], HeaderRank]:
     """The best-fitting of the first _TITLE_ROWS non-blank rows (the first of equals), its
-    number and its rank; (0, [], (False, 0)) when no row maps to anything."""
+    number and its rank; (0, [], (False, 0)) when no row maps to anything. Only rows of two
+    filled cells or more compete: a one-column sheet is the structural rule's to find."""
     best: tuple[int, list[str], HeaderRank] = (0, [], (False, 0))
     seen = 0
     for number, cells in rows:
-        if not any(cell.strip() for cell in cells):
+        filled = sum(1 for cell in cells if cell.strip())
+        if not filled:
             continue
-        rank = score(cells)
+        rank = score(cells) if filled >= 2 else (False, 0)
         if rank > best[2]:
             best = (number, cells, rank)
         seen += 1
@@ -347,7 +351,7 @@ def _find_header(source: Source, shown: str, score: HeaderScore | None) -> tuple
         raise InputError(
             shown,
             f"{source.what} has no data; check you exported the right "
-            f"{'sheet' if source.kind == 'xlsx' else 'file'}",
+            f"{'file' if source.kind == 'csv' else 'sheet'}",
         )
     if len({column for _, _, column in single}) == 1:
         return single[0][0], single[0][1]

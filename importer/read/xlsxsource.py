@@ -30,7 +30,7 @@ from importer.read.sources import CHUNK, OLE_MAGIC, ZIP_MAGIC
 from . import sheetgrid, sheetsplit
 from .sheetpick import Candidate, SheetRank, pick_sheet, text_rows
 
-__all__ = ["XlsxSource", "column_index"]
+__all__ = ["MAX_CELLS", "XlsxSource", "check_zip_sizes", "column_index"]
 
 # Zip-bomb guard: decided from the sizes the archive declares, before anything is unpacked.
 MAX_PART_BYTES = 1 << 30
@@ -91,7 +91,7 @@ class XlsxSource:
             ) from None
         self._book: CalamineWorkbook | None = None
         try:
-            _check_sizes(self._zip, shown)
+            check_zip_sizes(self._zip, shown)
             self._targets = _workbook_targets(self._zip, shown)
             entries = _read_sheet_entries(self._zip, shown, self._targets)
             self._formats = _read_cell_formats(self._zip)
@@ -273,7 +273,7 @@ def _looks_like_text(file: Path) -> bool:
     return bool(decoded) and all(c.isprintable() or c in "\t\r\n" for c in decoded)
 
 
-def _check_sizes(archive: zipfile.ZipFile, shown: str) -> None:
+def check_zip_sizes(archive: zipfile.ZipFile, shown: str) -> None:
     """Refuse zip bombs from the sizes the archive declares, before unpacking anything."""
     for member in archive.infolist():
         size = member.file_size
