@@ -22,6 +22,9 @@ from typing import Any
 
 CSV_SUFFIXES = (".csv",)
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
+# Read by calamine like .xlsx (importer/read/calaminesource.py): Excel 97-2003, Excel binary,
+# OpenDocument. The loader checks their insides; here only the container.
+OTHER_WORKBOOKS = (".xls", ".xlsb", ".ods")
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _SAMPLE_BYTES = 64 * 1024
@@ -48,6 +51,7 @@ class Upload:
     sheet: str | None = None
     created: float = field(default_factory=time.time)
     preview: dict[str, Any] | None = None
+    columns: dict[str, str] | None = None  # the mapping step's [columns]; None: the config's
 
 
 class UploadStore:
@@ -72,9 +76,9 @@ class UploadStore:
     async def receive(self, name: str, chunks: AsyncIterator[bytes], sheet: str | None = None) -> Upload:
         """Stream one file in; refuse it (and delete what arrived) if too large or not a sheet."""
         suffix = PurePath(name.replace("\\", "/")).suffix.lower()
-        if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES:
-            raise UploadRefused(415, f"{name or 'the file'}: upload a .csv, .xlsx or .xlsm file "
-                                     "(an old .xls workbook: open it in Excel and save as .xlsx)")
+        if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES + OTHER_WORKBOOKS:
+            raise UploadRefused(415, f"{name or 'the file'}: upload a .csv, .xlsx, .xlsm, .xls, "
+                                     ".xlsb or .ods file")
         upload_id = secrets.token_urlsafe(16)
         path = self.dir / f"{secrets.token_hex(16)}{suffix}"
         size = 0
@@ -113,6 +117,12 @@ def check_content(path: Path, suffix: str, name: str) -> None:
     """Refuse a file whose bytes do not match its name (HTTP 415, with what it really is)."""
     with path.open("rb") as f:
         head = f.read(_SAMPLE_BYTES)
+    if suffix in OTHER_WORKBOOKS:
+        if not head.startswith(OLE_MAGIC if suffix == ".xls" else ZIP_MAGIC):
+            what = "a text file" if _is_text(head) else "another kind of file"
+            raise UploadRefused(415, f"{name}: this is {what}, not a {suffix} workbook; save it "
+                                     "again from the program that made it")
+        return
     if suffix in XLSX_SUFFIXES:
         if head.startswith(OLE_MAGIC):
             raise UploadRefused(415, f"{name}: this is an old Excel 97-2003 workbook or a "
