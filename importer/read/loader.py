@@ -10,8 +10,10 @@ typed as a number must not come out as 2.06555E+09. The mapper does every conver
 Anything that makes the whole file unusable is an ``InputError`` with a one-line message that says
 how to fix it; no byte sequence may crash the loader.
 
-csvsource.py and xlsxsource.py turn the bytes into raw rows (``sources.Source``), numformat.py
-renders Excel number formats; this module finds the header, picks the columns and numbers rows.
+csvsource.py, xlsxsource.py and calaminesource.py (.xls, .xlsb, .ods) turn the bytes into raw
+rows (``sources.Source``), numformat.py renders Excel number formats, sheetpick.py chooses the
+sheet; this module finds the header (the best fit below a title block when the run hands in a
+scorer), skips a report's footer, picks the columns and numbers rows.
 """
 
 from __future__ import annotations
