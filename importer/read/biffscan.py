@@ -186,9 +186,9 @@ def _workbook_stream(data: bytes) -> bytes:
         fat_sectors = [s for s in struct.unpack_from("<109I", data, 0x4C) if s < sectors]
         difat, seen = first_difat, 0
         while difat < sectors and seen <= sectors and len(fat_sectors) < fat_count:
-            entries = struct.unpack_from(f"<{sector // 4}I", data, (difat + 1) * sector)
-            fat_sectors += [s for s in entries[:-1] if s < sectors]
-            difat, seen = entries[-1], seen + 1
+            listed = struct.unpack_from(f"<{sector // 4}I", data, (difat + 1) * sector)
+            fat_sectors += [s for s in listed[:-1] if s < sectors]
+            difat, seen = listed[-1], seen + 1
         fat: list[int] = []
         for s in fat_sectors[:fat_count]:
             fat += struct.unpack_from(f"<{sector // 4}I", data, (s + 1) * sector)

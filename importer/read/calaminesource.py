@@ -18,6 +18,7 @@ read from the file's own records. A damaged or hostile file is an ``InputError``
 from __future__ import annotations
 
 import contextlib
+import functools
 import zipfile
 from collections.abc import Callable, Generator
 from pathlib import Path
@@ -82,12 +83,13 @@ class CalamineSource:
                 raise
             raise InputError(shown, f"the workbook cannot be read ({exc}); {_SAVE_AS}") from None
         try:
-            self.sheet, self._sheet = self._choose(sheet, rank)
+            chosen, self._sheet = self._choose(sheet, rank)
         except BaseException:
             self.close()
             raise
-        self._views = views.get(self.sheet, {})
-        self.what = f"sheet {self.sheet!r}"
+        self.sheet: str | None = chosen
+        self._views = views.get(chosen, {})
+        self.what = f"sheet {chosen!r}"
         start = self._sheet.start
         self.column_offset = start[1] if start else 0
 
@@ -142,7 +144,7 @@ class CalamineSource:
             return match[0], self._load(match[0])
         visible = [m.name for m in sheets if m.visible == SheetVisibleEnum.Visible]
         hidden = [m.name for m in sheets if m.visible != SheetVisibleEnum.Visible]
-        candidates = [Candidate(n, lambda n=n: self._load_with_data(n)) for n in visible]
+        candidates = [Candidate(n, functools.partial(self._load_with_data, n)) for n in visible]
         picked = pick_sheet(candidates, lambda s: text_rows(s.iter_rows(), cell_text), rank)
         if picked is None:
             extra = f" (hidden sheets: {', '.join(map(repr, hidden))}; name one to read it)"

@@ -223,8 +223,10 @@ def open_input(
                 source.notes.append(f"sheet {sheet!r} ignored: a CSV file has no sheets")
         else:
             rank = None if score is None else lambda rows: _best_header(rows, score)[2]
-            workbook = XlsxSource if suffix in XLSX_SUFFIXES else CalamineSource
-            source = workbook(file, shown, head, sheet, rank)
+            if suffix in XLSX_SUFFIXES:
+                source = XlsxSource(file, shown, head, sheet, rank)
+            else:
+                source = CalamineSource(file, shown, head, sheet, rank)
     except OSError as exc:  # the file changed or vanished after the first read
         raise InputError(shown, os_message(exc)) from None
     try:

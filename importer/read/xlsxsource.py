@@ -10,6 +10,7 @@ password-protected workbook, a zip bomb, a sheet too big for calamine's dense gr
 from __future__ import annotations
 
 import contextlib
+import functools
 import posixpath
 import re
 import zipfile
@@ -174,7 +175,7 @@ class XlsxSource:
             sheet = self._load(entry)
             return sheet if _has_data(sheet) else None
 
-        candidates = [Candidate(e.name, lambda e=e: loader(e)) for e in visible]
+        candidates = [Candidate(e.name, functools.partial(loader, e)) for e in visible]
         picked = pick_sheet(candidates, _text_rows, self._rank)
         if picked is not None:
             entry = next(e for e in visible if e.name == picked.name)
