@@ -354,10 +354,11 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
+    from .map import header_fit
     from .read import open_input
     from .starter import render_starter, write_starter
 
-    with open_input(args.input, sheet=args.sheet) as loaded:
+    with open_input(args.input, sheet=args.sheet, score=header_fit) as loaded:
         headers = loaded.info.headers
     text = render_starter(headers, args.input, args.output)
     path = write_starter(args.output, text, force=args.force)

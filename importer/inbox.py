@@ -44,7 +44,7 @@ from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ImporterError, UsageE
 from .report import REPORT_SUFFIX, SUMMARY, logs, summary_line
 from .runner import RunOptions, RunOutcome
 
-SUFFIXES = frozenset({".csv", ".xlsx", ".xlsm"})
+SUFFIXES = frozenset({".csv", ".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"})
 TEMPORARY = ("~$*", ".~lock*", "*.tmp", "*.part", ".*")
 DONE, FAILED, WORK = "done", "failed", ".importing"
 DEFAULT_SETTLE = 2.0

@@ -12,6 +12,7 @@ and the first few customers are kept.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -24,6 +25,7 @@ from .map import (
     MapOptions,
     build_mapping,
     describe_problem,
+    header_fit,
     lookalike_notes,
     map_row,
     to_body,
@@ -111,7 +113,10 @@ class Preview:
 def build_preview(config: Config, path: Any, sheet: str | None = None) -> Preview:
     """Load and map every row of ``path`` (a file, a DataFrame or records: what
     read.open_source takes) as a run would. Raises InputError / ConfigError."""
-    with open_source(path, sheet=sheet, max_read_mb=config.limits.max_read_mb) as loaded:
+    fit = functools.partial(header_fit, columns=config.columns,
+                            auto_detect=config.mapping.auto_detect)
+    with open_source(path, sheet=sheet, max_read_mb=config.limits.max_read_mb,
+                     score=fit) as loaded:
         info = loaded.info
         mapping = build_mapping(info.headers, config.columns, auto_detect=config.mapping.auto_detect)
         options = MapOptions.of(config.mapping)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import itertools
 import logging
 import time
@@ -38,6 +39,7 @@ from .map import (
     build_mapping,
     customer_key,
     fingerprint,
+    header_fit,
     lookalike_notes,
     map_row,
     to_body,
@@ -265,7 +267,10 @@ async def run_import(
     stop = stop or asyncio.Event()
     progress = progress or Progress(enabled=False)
     started = time.monotonic()
-    loaded = open_source(options.input, sheet=options.sheet, max_read_mb=config.limits.max_read_mb)
+    fit = functools.partial(header_fit, columns=config.columns,
+                            auto_detect=config.mapping.auto_detect)
+    loaded = open_source(options.input, sheet=options.sheet, max_read_mb=config.limits.max_read_mb,
+                         score=fit)
     async with contextlib.AsyncExitStack() as stack:
         stack.enter_context(loaded)
         info = loaded.info
@@ -274,6 +279,8 @@ async def run_import(
                                     auto_detect=config.mapping.auto_detect)
         except ConfigError as exc:
             raise ConfigError(f"{info.path}: {exc}") from None
+        where = f"sheet {info.sheet!r}, " if info.sheet is not None else ""
+        log.info("%s: %sheader on row %d", info.path, where, info.header_row)
         if mapping.layout:
             log.info("%s: recognised layout: %s", info.path, mapping.layout)
         # The first rows tell whether a column that feeds nothing holds what a customer needs.

@@ -572,7 +572,8 @@ XLSX_SAMPLE = [["Name", "Email"], ["Ann", "a"]]
 BAD_FILES = [
     # id, file name, content (bytes, or "xlsx" for a real workbook), message part
     ("unsupported-extension", "in.pdf", b"%PDF-1.4", "unsupported file type '.pdf'; save as .xlsx"),
-    ("old-xls-extension", "in.xls", fake_ole(False), "unsupported file type '.xls'"),
+    ("damaged-xls", "in.xls", fake_ole(False), "the workbook is damaged"),
+    ("ods-that-is-text", "in.ods", b"Name,Email\nAnn,a\n", "not an OpenDocument (.ods) workbook"),
     ("empty-csv", "in.csv", b"", "the file is empty"),
     ("empty-xlsx", "in.xlsx", b"", "the file is empty"),
     ("csv-that-is-xlsx", "in.csv", "xlsx", "zip file (probably an Excel .xlsx workbook)"),

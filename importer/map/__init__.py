@@ -2,13 +2,16 @@
 
 ``build_mapping`` matches the header to customer fields once; ``map_row`` turns one row into a
 customer with its addresses and phones, checked (email syntax, E.164 phones, ISO countries), or
-into the problems that keep it from being sent; ``lookalike_notes`` warns of columns whose values
-look like emails, phones or addresses but that feed nothing; ``to_body`` writes the v1.0 or beta body. The
-customer keys say when two customers are the same one. Pure: no files, no network, no clock,
-so worker processes can map rows in parallel and tests need nothing but values.
+into the problems that keep it from being sent; ``to_body`` writes the v1.0 or beta body.
+``lookalike_notes`` warns of columns whose values look like emails, phones or addresses but
+that feed nothing; ``header_fit`` says how well a row of headers maps, so that the run can pick
+the sheet and the header row. The customer keys say when two customers are the same one. Pure:
+no files, no network, no clock, so worker processes can map rows in parallel and tests need
+nothing but values.
 """
 
 from .fields import FIELDS, IGNORE, NAME_FIELDS, REPEATABLE, detect_field
+from .headerfit import HeaderFit, header_fit
 from .keys import customer_key, email_key, fingerprint, name_key, name_phone_key
 from .layouts import LAYOUTS
 from .lookalike import SAMPLE_ROWS, lookalike_notes
@@ -31,6 +34,7 @@ __all__ = [
     "SAMPLE_ROWS",
     "UNREADABLE_PHONE",
     "ColumnMapping",
+    "HeaderFit",
     "MapOptions",
     "build_mapping",
     "customer_key",
@@ -38,6 +42,7 @@ __all__ = [
     "detect_field",
     "email_key",
     "fingerprint",
+    "header_fit",
     "lookalike_notes",
     "map_row",
     "name_key",

@@ -37,7 +37,7 @@ from typing import Any
 
 from importer.errors import InputError
 from importer.read.budget import DEFAULT_MAX_READ_MB
-from importer.read.loader import LoadedInput, load_source, open_input
+from importer.read.loader import HeaderScore, LoadedInput, load_source, open_input
 from importer.read.numformat import cell_text
 
 __all__ = ["cell_of", "frame_row_offset", "is_frame", "open_frame", "open_records", "open_source"]
@@ -46,12 +46,13 @@ FRAME_NAME = "DataFrame"
 RECORDS_NAME = "records"
 
 
-def open_source(source: Any, *, sheet: str | None = None,
+def open_source(source: Any, *, sheet: str | None = None, score: HeaderScore | None = None,
                 max_read_mb: float = DEFAULT_MAX_READ_MB) -> LoadedInput:
     """Open a path (str or os.PathLike), a pandas DataFrame, or an iterable of mappings.
-    ``max_read_mb`` bounds the memory a workbook's read may hold ([limits] max_read_mb)."""
+    ``score`` and ``max_read_mb`` are open_input's, for a file: how a header row fits customer
+    data, and the memory a workbook's read may hold ([limits] max_read_mb)."""
     if isinstance(source, str | Path) or hasattr(source, "__fspath__"):
-        return open_input(source, sheet=sheet, max_read_mb=max_read_mb)
+        return open_input(source, sheet=sheet, score=score, max_read_mb=max_read_mb)
     if isinstance(source, LoadedInput):
         return source
     if is_frame(source):

@@ -10,6 +10,7 @@ password-protected workbook, a zip bomb, a sheet too big for calamine's dense gr
 from __future__ import annotations
 
 import contextlib
+import functools
 import posixpath
 import re
 import zipfile
@@ -29,8 +30,9 @@ from importer.read.sources import CHUNK, OLE_MAGIC, ZIP_MAGIC
 
 from . import sheetgrid, sheetsplit
 from .budget import CELL_BYTES, DEFAULT_MAX_READ_MB, TEXT_COPIES, CellCount, ReadBudget, StringTable
+from .sheetpick import Candidate, SheetRank, pick_sheet, text_rows
 
-__all__ = ["XlsxSource", "column_index"]
+__all__ = ["MAX_CELLS", "XlsxSource", "check_zip_sizes", "column_index"]
 
 # Zip-bomb guard: decided from the sizes the archive declares, before anything is unpacked.
 MAX_PART_BYTES = 1 << 30
@@ -76,9 +78,12 @@ class XlsxSource:
     encoding: str | None = None
     delimiter: str | None = None
 
-    def __init__(self, file: Path, shown: str, head: bytes, sheet: str | None,
-                 max_read_bytes: int = DEFAULT_MAX_READ_MB << 20) -> None:
+    def __init__(
+        self, file: Path, shown: str, head: bytes, sheet: str | None,
+        max_read_bytes: int = DEFAULT_MAX_READ_MB << 20, rank: SheetRank | None = None
+    ) -> None:
         self.notes: list[str] = []
+        self._rank = rank
         self._shown = shown
         self._budget = ReadBudget(max_read_bytes, shown)
         _check_container(file, shown, head)
@@ -90,7 +95,7 @@ class XlsxSource:
             ) from None
         self._book: CalamineWorkbook | None = None
         try:
-            _check_sizes(self._zip, shown)
+            check_zip_sizes(self._zip, shown)
             self._targets = _workbook_targets(self._zip, shown)
             entries = _read_sheet_entries(self._zip, shown, self._targets)
             self._formats = _read_cell_formats(self._zip)
@@ -176,20 +181,24 @@ class XlsxSource:
                     f"sheet {entry.name!r} is a chart, not a table of rows; choose another sheet",
                 )
             return entry.name, self._load(entry), entry.member
-        hidden: list[str] = []
-        for position, entry in enumerate(entries):
-            if not entry.worksheet:
-                continue
-            if not entry.visible:
-                hidden.append(entry.name)
-                continue
+        hidden = [e.name for e in entries if e.worksheet and not e.visible]
+        visible = [e for e in entries if e.worksheet and e.visible]
+
+        def loader(entry: _SheetEntry) -> Any:
             sheet = self._load(entry)
-            if _has_data(sheet):
-                if position:
-                    self.notes.append(
-                        f"read sheet {entry.name!r}: the sheets before it are hidden, empty or charts"
-                    )
-                return entry.name, sheet, entry.member
+            return sheet if _has_data(sheet) else None
+
+        candidates = [Candidate(e.name, functools.partial(loader, e)) for e in visible]
+        picked = pick_sheet(candidates, _text_rows, self._rank)
+        if picked is not None:
+            entry = next(e for e in visible if e.name == picked.name)
+            if picked.note:
+                self.notes.append(picked.note)
+            elif entry is not entries[0]:
+                self.notes.append(
+                    f"read sheet {entry.name!r}: the sheets before it are hidden, empty or charts"
+                )
+            return entry.name, picked.sheet, entry.member
         extra = f" (hidden sheets: {', '.join(map(repr, hidden))}; name one to read it)"
         raise InputError(
             self._shown,
@@ -328,7 +337,7 @@ def _looks_like_text(file: Path) -> bool:
     return bool(decoded) and all(c.isprintable() or c in "\t\r\n" for c in decoded)
 
 
-def _check_sizes(archive: zipfile.ZipFile, shown: str) -> None:
+def check_zip_sizes(archive: zipfile.ZipFile, shown: str) -> None:
     """Refuse zip bombs from the sizes the archive declares, before unpacking anything."""
     for member in archive.infolist():
         size = member.file_size
@@ -508,6 +517,13 @@ def _open_book(file: Path, shown: str) -> CalamineWorkbook:
         raise InputError(
             shown, f"the workbook cannot be read ({exc}); open it in Excel and save it again"
         ) from None
+
+
+def _text_rows(sheet: Any) -> Iterator[tuple[int, list[str]]]:
+    if isinstance(sheet, sheetsplit.SplitSheet):
+        return ((n, [v if type(v) is str else cell_text(v) for v in row])
+                for n, row in sheet.numbered_rows())
+    return text_rows(sheet.iter_rows(), cell_text)
 
 
 def _has_data(sheet: Any) -> bool:

@@ -69,7 +69,7 @@ class ReportWriter:
         self._failures.writerow(["source_row", *info.headers, "error"])
         self._bodies = self._open("bodies.jsonl") if dry_run else None
         self._failures_xlsx: FailuresWorkbook | None = None
-        if info.kind == "xlsx":  # people who sent a workbook fix their failures in one
+        if info.kind != "csv":  # people who sent a workbook fix their failures in one
             from .workbook import FILE_NAME, FailuresWorkbook  # openpyxl loads slowly
 
             self._failures_xlsx = FailuresWorkbook(out_dir / FILE_NAME, info)

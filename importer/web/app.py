@@ -3,6 +3,7 @@
     GET  /                          upload form and past runs
     POST /uploads                   stream a file in, check it, preview it -> /uploads/{id}
     GET  /uploads/{id}              the preview (also /uploads/{id}/preview.json)
+    POST /uploads/{id}/mapping      the mapping step: a field (or "ignore") per column
     POST /uploads/{id}/start        start the import -> /runs/{id} (409 if one is running)
     GET  /runs/{id}                 live progress; the page polls /runs/{id}/status.json
     GET  /runs/{id}/files/{name}    results.csv, failures.csv, failures.xlsx of a known run
@@ -30,9 +31,10 @@ from aiohttp import BodyPartReader, web
 
 from ..config import Config
 from ..errors import ConfigError, InputError
+from ..map import IGNORE
 from ..previewer import build_preview, to_dict
 from ..signin import TokenSource
-from . import memory, pages
+from . import mapping, memory, pages
 from .runs import RunBoard, RunRefused
 from .security import (
     CSRF_FIELD,
@@ -111,6 +113,7 @@ def create_app(config: Config, tokens: TokenSource | None,
         web.post("/uploads", upload),
         web.get("/uploads/{upload_id}", preview),
         web.get("/uploads/{upload_id}/preview.json", preview_json),
+        web.post("/uploads/{upload_id}/mapping", choose_mapping),
         web.post("/uploads/{upload_id}/start", start),
         web.get("/runs.json", runs_json),
         web.get("/runs/{run_id}", run_page),
@@ -339,19 +342,76 @@ def _input_message(stored: Upload, exc: InputError | ConfigError) -> str:
     return f"{stored.name}: {exc}"
 
 
-async def preview(request: web.Request) -> web.Response:
+def _preview_page(request: web.Request, found: Upload, *, status: int = 200, error: str = "",
+                  mapping_error: str = "") -> web.Response:
     state = _state(request)
-    found = _upload_of(request)
-    assert found.preview is not None
-    return _render(request, lambda csrf: pages.preview_page(
-        upload_id=found.id, name=found.name, preview=found.preview or {}, csrf=csrf,
-        business=state.config.graph.business_id, active=_active(state)))
+
+    def build(csrf: str) -> str:
+        columns = mapping.columns_card(upload_id=found.id, columns=(found.preview or {})["columns"],
+                                       csrf=csrf, error=mapping_error)
+        return pages.preview_page(
+            upload_id=found.id, name=found.name, preview=found.preview or {}, csrf=csrf,
+            business=state.config.graph.business_id, active=_active(state), error=error,
+            columns_html=columns)
+
+    return _render(request, build, status)
+
+
+async def preview(request: web.Request) -> web.Response:
+    return _preview_page(request, _upload_of(request))
+
+
+def _preview_body(found: Upload) -> dict[str, Any]:
+    preview = found.preview or {}
+    pairs = [(c["header"], c["field"]) for c in preview.get("columns", [])]
+    return {"upload_id": found.id, "name": found.name, "size": found.size, **preview,
+            "columns_snippet": mapping.snippet(pairs)}
 
 
 async def preview_json(request: web.Request) -> web.Response:
+    return web.json_response(_preview_body(_upload_of(request)))
+
+
+async def choose_mapping(request: web.Request) -> web.Response:
+    """The mapping step: a form (field-0, field-1, ...) from the page, or JSON
+    ``{"columns": {"Header": "field" | "ignore"}}`` from a script; then the preview again."""
+    state = _state(request)
     found = _upload_of(request)
-    return web.json_response({"upload_id": found.id, "name": found.name, "size": found.size,
-                              **(found.preview or {})})
+    headers = [c["header"] for c in (found.preview or {})["columns"]]
+    token = request.headers.get(CSRF_HEADER)
+    values: dict[str, Any]
+    try:
+        if request.content_type == "application/json":
+            body = await request.json()
+            chosen = body.get("columns") if isinstance(body, dict) else None
+            if not isinstance(chosen, dict):
+                return _refuse(request, 400, 'send {"columns": {"Header": "field"}}')
+            # A column the script leaves out keeps what it feeds now.
+            now = {c["header"]: c["field"] or IGNORE for c in (found.preview or {})["columns"]}
+            values = {f"{mapping.FIELD_PREFIX}{i}": chosen.get(h, now[h])
+                      for i, h in enumerate(headers)}
+        else:
+            form = await request.post()
+            token = token or str(form.get(CSRF_FIELD) or "")
+            values = {k: v for k, v in form.items() if isinstance(v, str)}
+    except ValueError:
+        return _refuse(request, 400, "the mapping could not be read; reload the page and try again")
+    refused = state.csrf.check(request, token)
+    if refused:
+        return _refuse(request, 403, refused)
+    try:
+        columns = mapping.choose(headers, values)
+        preview = await asyncio.to_thread(_preview, mapping.with_columns(state.config, columns),
+                                          found.path, found.sheet)
+    except (InputError, ConfigError) as exc:
+        message = str(exc) if isinstance(exc, ConfigError) else _input_message(found, exc)
+        if _wants_json(request):
+            return web.json_response({"error": message}, status=400)
+        return _preview_page(request, found, status=400, mapping_error=message)
+    found.columns, found.preview = columns, preview
+    if _wants_json(request):
+        return web.json_response(_preview_body(found))
+    raise web.HTTPSeeOther(f"/uploads/{found.id}#columns")
 
 
 async def start(request: web.Request) -> web.Response:
@@ -368,7 +428,8 @@ async def start(request: web.Request) -> web.Response:
     assert found.preview is not None
     try:
         run = await state.board.start(found.path, input_name=found.name,
-                                      total=int(found.preview["rows"]), sheet=found.sheet)
+                                      total=int(found.preview["rows"]), sheet=found.sheet,
+                                      columns=found.columns)
         found.importing = True
         assert run.task is not None
         # The file is deleted once its import has read it to the end, however it ended.
@@ -377,9 +438,7 @@ async def start(request: web.Request) -> web.Response:
         message = str(exc)
         if _wants_json(request):
             return web.json_response({"error": message}, status=409)
-        return _render(request, lambda csrf: pages.preview_page(
-            upload_id=found.id, name=found.name, preview=found.preview or {}, csrf=csrf,
-            business=state.config.graph.business_id, active=_active(state), error=message), 409)
+        return _preview_page(request, found, status=409, error=message)
     if _wants_json(request):
         return web.json_response({"run_id": run.id, "run_url": f"/runs/{run.id}",
                                   "status_url": f"/runs/{run.id}/status.json"}, status=202)

@@ -79,15 +79,16 @@ def home_page(*, csrf: str, max_size: str, runs: list[dict[str, Any]], business:
 {_banner(error)}{running}
 <section class="card">
 <h2>Upload a spreadsheet</h2>
-<p class="muted">A .csv, .xlsx or .xlsm file of up to {e(max_size)}, one customer per row, with a
-header row (Name, Email, Phone, Street, City …). Nothing is sent until you confirm on the next
-screen.</p>
+<p class="muted">A .csv, .xlsx, .xlsm, .xls, .xlsb or .ods file of up to {e(max_size)}, one
+customer per row, with a header row (Name, Email, Phone, Street, City …). Nothing is sent until
+you confirm on the next screen, where you can also choose which column feeds which field.</p>
 <form class="upload" method="post" action="/uploads" enctype="multipart/form-data">
 {_csrf(csrf)}
 <label class="field"><span>File</span>
-<input type="file" name="file" accept=".csv,.xlsx,.xlsm" required></label>
-<label class="field"><span>Sheet <span class="muted">(optional; default: the first sheet with
-data)</span></span><input type="text" name="sheet" autocomplete="off"></label>
+<input type="file" name="file" accept=".csv,.xlsx,.xlsm,.xls,.xlsb,.ods" required></label>
+<label class="field"><span>Sheet <span class="muted">(optional; default: the first sheet whose
+header has a name and an email or phone column)</span></span>
+<input type="text" name="sheet" autocomplete="off"></label>
 <button type="submit" class="primary">Upload and preview</button>
 </form>
 </section>
@@ -131,7 +132,9 @@ def _state_badge(status: Mapping[str, Any]) -> str:
 
 
 def preview_page(*, upload_id: str, name: str, preview: Mapping[str, Any], csrf: str,
-                 business: str, active: dict[str, Any] | None, error: str = "") -> str:
+                 business: str, active: dict[str, Any] | None, error: str = "",
+                 columns_html: str = "") -> str:
+    """``columns_html``: the mapping step (web/mapping.py) in place of the plain column list."""
     p = preview
     if p.get("kind") == "csv":
         delimiter = _DELIMITERS.get(p.get("delimiter") or "", "one")
@@ -190,13 +193,8 @@ def preview_page(*, upload_id: str, name: str, preview: Mapping[str, Any], csrf:
 {notes_html}
 {start}
 </section>
-<section class="card">
-<h2>Columns</h2>
-<div class="scroll"><table class="zebra mapping">
-<thead><tr><th>Column in the sheet</th><th>Customer field</th></tr></thead>
-<tbody>{columns}</tbody></table></div>
+{columns_html or _columns_card(columns)}
 {_more_columns(p.get("columns_not_shown") or 0)}
-</section>
 <section class="card">
 <h2>Problems</h2>
 {problems}
@@ -207,6 +205,15 @@ def preview_page(*, upload_id: str, name: str, preview: Mapping[str, Any], csrf:
 </section>
 """
     return layout(f"Preview of {name}", body, business=business)
+
+
+def _columns_card(rows: str) -> str:
+    return f"""<section class="card">
+<h2>Columns</h2>
+<div class="scroll"><table class="zebra mapping">
+<thead><tr><th>Column in the sheet</th><th>Customer field</th></tr></thead>
+<tbody>{rows}</tbody></table></div>
+</section>"""
 
 
 def _stat(number: str, label: str, num_id: str = "", cls: str = "", *, box_id: str = "") -> str:

@@ -9,6 +9,7 @@ ever served from such a folder and only under the names in ``DOWNLOADS``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import re
@@ -107,7 +108,9 @@ class RunBoard:
         return next((r for r in self._runs.values()
                      if r.business == business and r.state == "running"), None)
 
-    async def start(self, path: Path, *, input_name: str, total: int, sheet: str | None) -> Run:
+    async def start(self, path: Path, *, input_name: str, total: int, sheet: str | None,
+                    columns: Mapping[str, str] | None = None) -> Run:
+        """Start a run; ``columns`` (the page's mapping step) replaces the config's [columns]."""
         business = self.business
         lock = self._locks.setdefault(business, asyncio.Lock())
         if lock.locked():
@@ -126,14 +129,18 @@ class RunBoard:
             raise
         run = Run(out_dir.name, business, input_name, total, out_dir)
         self._runs[run.id] = run
-        run.task = asyncio.create_task(self._run(run, path, sheet, lock), name=f"import {run.id}")
+        config = self.config if columns is None else dataclasses.replace(self.config,
+                                                                          columns=dict(columns))
+        run.task = asyncio.create_task(self._run(run, path, sheet, lock, config),
+                                       name=f"import {run.id}")
         return run
 
-    async def _run(self, run: Run, path: Path, sheet: str | None, lock: asyncio.Lock) -> None:
+    async def _run(self, run: Run, path: Path, sheet: str | None, lock: asyncio.Lock,
+                   config: Config) -> None:
         try:
             outcome = await run_import(
-                self.config, RunOptions(input=path, out_dir=run.out_dir, sheet=sheet,
-                                        input_name=run.input_name),
+                config, RunOptions(input=path, out_dir=run.out_dir, sheet=sheet,
+                                   input_name=run.input_name),
                 tokens=self.tokens, progress=run.progress, stop=run.stop,
             )
             run.exit_code = outcome.exit_code

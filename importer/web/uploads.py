@@ -31,6 +31,9 @@ from filelock import FileLock, Timeout
 
 CSV_SUFFIXES = (".csv",)
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
+# Read by calamine like .xlsx (importer/read/calaminesource.py): Excel 97-2003, Excel binary,
+# OpenDocument. The loader checks their insides; here only the container.
+OTHER_WORKBOOKS = (".xls", ".xlsb", ".ods")
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _SAMPLE_BYTES = 64 * 1024
@@ -68,6 +71,7 @@ class Upload:
     session: str = ""  # the browser session that uploaded it; no other may see or start it
     used: float = field(default_factory=time.monotonic)
     importing: bool = False  # an import reads it: never evicted or expired meanwhile
+    columns: dict[str, str] | None = None  # the mapping step's [columns]; None: the config's
 
 
 class UploadStore:
@@ -133,9 +137,9 @@ class UploadStore:
                       session: str = "") -> Upload:
         """Stream one file in; refuse it (and delete what arrived) if too large or not a sheet."""
         suffix = PurePath(name.replace("\\", "/")).suffix.lower()
-        if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES:
-            raise UploadRefused(415, f"{name or 'the file'}: upload a .csv, .xlsx or .xlsm file "
-                                     "(an old .xls workbook: open it in Excel and save as .xlsx)")
+        if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES + OTHER_WORKBOOKS:
+            raise UploadRefused(415, f"{name or 'the file'}: upload a .csv, .xlsx, .xlsm, .xls, "
+                                     ".xlsb or .ods file")
         if self._receiving >= MAX_RECEIVING:
             raise UploadRefused(503, "too many uploads are arriving at once; try again in a moment")
         upload_id = secrets.token_urlsafe(16)
@@ -223,6 +227,12 @@ def check_content(path: Path, suffix: str, name: str) -> None:
     """Refuse a file whose bytes do not match its name (HTTP 415, with what it really is)."""
     with path.open("rb") as f:
         head = f.read(_SAMPLE_BYTES)
+    if suffix in OTHER_WORKBOOKS:
+        if not head.startswith(OLE_MAGIC if suffix == ".xls" else ZIP_MAGIC):
+            what = "a text file" if _is_text(head) else "another kind of file"
+            raise UploadRefused(415, f"{name}: this is {what}, not a {suffix} workbook; save it "
+                                     "again from the program that made it")
+        return
     if suffix in XLSX_SUFFIXES:
         if head.startswith(OLE_MAGIC):
             raise UploadRefused(415, f"{name}: this is an old Excel 97-2003 workbook or a "

@@ -1,5 +1,5 @@
 // The run screen: ask for the run's status every ~0.5 s and show it. Values are set with
-// textContent only, never as HTML.
+// textContent only, never as HTML. The preview screen: the mapping step applies on change.
 "use strict";
 
 const ORDER = ["created", "updated", "repaired", "unchanged", "skipped", "duplicate", "valid",
@@ -75,7 +75,21 @@ function poll(box) {
   tick();
 }
 
+// The preview screen's mapping step: a changed field applies at once (the form is sent and the
+// preview comes back with it); without this script, the Apply button does the same.
+function mappingStep(form) {
+  form.classList.add("live");
+  form.addEventListener("change", (event) => {
+    if (event.target instanceof HTMLSelectElement) {
+      form.requestSubmit();
+      form.setAttribute("aria-busy", "true");
+    }
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const box = document.getElementById("run");
   if (box && box.dataset.state === "running") poll(box);
+  const form = document.getElementById("mapping-form");
+  if (form) mappingStep(form);
 });
