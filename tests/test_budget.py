@@ -17,18 +17,10 @@ from importer.read import sheetsplit
 from importer.read.loader import open_input
 
 from .bombs import cloned_strings_bomb, shared_strings_bomb
+from .peak import MEASURE
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGET_MB = 128
-# The peak of a subprocess, reported by the process itself (RUSAGE_SELF): a child's own figure,
-# not the largest of every child this test process has run.
-MEASURE = """
-import resource, sys
-from importer.cli import main
-code = main(sys.argv[1:])
-print("maxrss_kib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
-sys.exit(code)
-"""
 
 
 def peak_mib(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:

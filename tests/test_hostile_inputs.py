@@ -33,6 +33,7 @@ from importer.cli import main
 from importer.emulator import EmulatorSettings
 from tests.emulator_thread import ThreadedEmulator, emulator_in_thread
 from tests.loader_fixtures import SheetSpec, fake_ole, patch_zip, table, write_xlsx
+from tests.peak import MEASURE
 
 ROOT = Path(__file__).resolve().parent.parent
 BIZ = "hostile@contoso.onmicrosoft.com"
@@ -509,13 +510,6 @@ def test_failures_file_round_trips_neutralised_cells(
 
 # --- in a separate process: bounded memory and time, exit code, no traceback -----------------
 
-MEASURE = """
-import resource, sys
-from importer.cli import main
-code = main(sys.argv[1:])
-print("maxrss_kib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
-sys.exit(code)
-"""
 
 
 def subprocess_run(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:

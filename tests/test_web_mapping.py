@@ -115,7 +115,9 @@ async def test_a_choice_the_mapper_refuses_is_shown_and_not_kept(tmp_path: Path)
         upload_id = await uploaded(client)
         token = await csrf_token(client)
         cases = [
-            ({**DETECTED, "Notes": "emailAddress"}, "maps both 'Email' and 'Notes' to emailAddress"),
+            # (email and phone columns may feed one field together; a name column may not)
+            ({**DETECTED, "Notes": "displayName"},
+             "maps both 'Customer name' and 'Notes' to displayName"),
             ({**DETECTED, "Customer name": "ignore"}, "no column for the customer's name"),
             ({**DETECTED, "Notes": "<script>"}, "'<script>' is not a customer field"),
         ]
