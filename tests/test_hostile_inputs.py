@@ -33,13 +33,14 @@ import pytest
 
 from importer.cli import main
 from importer.emulator import EmulatorSettings
+from tests.deadlines import HANG
 from tests.emulator_thread import ThreadedEmulator, emulator_in_thread
 from tests.loader_fixtures import SheetSpec, fake_ole, patch_zip, table, write_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
 BIZ = "hostile@contoso.onmicrosoft.com"
 TOKEN = "hostile-token"
-DEADLINE = 60  # seconds any one run may take before it counts as a hang
+DEADLINE = HANG  # any one run may take this long before it counts as a hang
 
 Build = Callable[[Path], Path]
 
