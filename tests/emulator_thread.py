@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from importer.emulator import Emulator, EmulatorSettings, running_emulator
+from tests.deadlines import HANG
 
 T = TypeVar("T")
 
 
 @contextmanager
 def in_thread(
-    open_server: Callable[[], AbstractAsyncContextManager[T]], *, timeout: float = 20
+    open_server: Callable[[], AbstractAsyncContextManager[T]], *, timeout: float = HANG
 ) -> Iterator[tuple[T, asyncio.AbstractEventLoop]]:
     """Enter ``open_server()`` on a new event loop in a daemon thread; yield what it gives
     and that loop; leave it (on its loop) when the block ends."""
@@ -66,10 +67,10 @@ class ThreadedEmulator:
         async def run():  # type: ignore[no-untyped-def]
             return fn(*args)
 
-        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=10)
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=HANG)
 
 
 @contextmanager
 def emulator_in_thread(settings: EmulatorSettings | None = None) -> Iterator[ThreadedEmulator]:
-    with in_thread(lambda: running_emulator(settings), timeout=10) as (emu, loop):
+    with in_thread(lambda: running_emulator(settings)) as (emu, loop):
         yield ThreadedEmulator(emu.url, emu.emulator, loop)

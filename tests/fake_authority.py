@@ -38,6 +38,8 @@ from aiohttp import web
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
+from tests.deadlines import HANG
+
 DEFAULT_TENANT_ID = "4c7f0f3c-2a4e-4d8e-9b1a-6f2d5e3c1b00"
 PERSONAL_ACCOUNTS_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
 DEVICE_CODE_MESSAGE = (
@@ -298,14 +300,14 @@ def run_fake_authority(directory: Path) -> Iterator[FakeAuthority]:
 
     thread = threading.Thread(target=serve, name="fake-authority", daemon=True)
     thread.start()
-    ready.wait(10)
+    ready.wait(HANG)
     try:
         if failure:
             raise failure[0]
         yield fake
     finally:
         loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
+        thread.join(HANG)
         loop.close()
 
 

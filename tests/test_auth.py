@@ -31,6 +31,7 @@ from importer.signin import (
     make_token_source,
 )
 from importer.signin.settings import resolve_sign_in
+from tests.deadlines import HANG
 from tests.fake_authority import FakeAuthority, run_fake_authority
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
@@ -456,7 +457,7 @@ async def test_cancelled_device_sign_in_stops_polling(
 
     def interrupt(_: str) -> None:  # runs in MSAL's thread, just before polling starts
         loop.call_soon_threadsafe(task.cancel)
-        cancelled.wait(5)
+        cancelled.wait(HANG)
 
     tokens = source(config_for(authority, "device_code"), prompt=interrupt)
     task = asyncio.ensure_future(tokens.token())
@@ -464,7 +465,7 @@ async def test_cancelled_device_sign_in_stops_polling(
     with pytest.raises(asyncio.CancelledError):
         await task
     # The worker thread gives up after its next poll instead of polling for 15 minutes.
-    await asyncio.wait_for(loop.shutdown_default_executor(), 5)
+    await asyncio.wait_for(loop.shutdown_default_executor(), HANG)
     assert authority.token_requests == {"device_code": 1}
 
 

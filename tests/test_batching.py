@@ -20,6 +20,7 @@ from importer.send.pacing import Pacer
 from importer.send.submitter import FatalRunError, Job, run_pool
 from importer.signin import StaticToken
 from tests.clock import FakeClock
+from tests.deadlines import HANG
 
 BASE = "https://graph.example.test"
 BIZ = "biz/1@contoso.com"
@@ -323,7 +324,7 @@ async def test_a_stalled_producer_never_waits_on_a_row_held_back_in_a_partial_ba
     async def jobs() -> AsyncIterator[Job]:
         yield job(0)
         # Like the runner's reorder window: wait until row 0 has been sent and written.
-        await asyncio.wait_for(written.wait(), timeout=5)
+        await asyncio.wait_for(written.wait(), timeout=HANG)
         yield job(1)
 
     batches = []

@@ -14,6 +14,7 @@ import pytest
 
 from importer.cli import main
 from importer.emulator import EmulatorSettings, FaultRule
+from tests.deadlines import HANG
 from tests.emulator_thread import ThreadedEmulator, emulator_in_thread
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,7 +249,7 @@ def cli(*args: str, env: dict[str, str] | None = None,
         cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "importer", *args],
-        capture_output=True, text=True, timeout=120, cwd=cwd or ROOT,
+        capture_output=True, text=True, timeout=HANG, cwd=cwd or ROOT,
         env={**os.environ, **(env or {})},
     )
 

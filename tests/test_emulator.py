@@ -22,6 +22,7 @@ import pytest
 from yarl import URL
 
 from importer.emulator import EmulatorSettings, FaultRule, RunningEmulator, running_emulator
+from tests.deadlines import HANG
 
 TOKEN = "token-1"
 BIZ = "shop@contoso.com"
@@ -467,7 +468,7 @@ async def test_a_client_that_gives_up_does_not_stop_the_service(
                 json={"displayName": "Late"},
                 timeout=aiohttp.ClientTimeout(total=0.05),
             )
-        async with asyncio.timeout(5):
+        async with asyncio.timeout(HANG):
             while not api.customers:  # the service finishes on its own schedule
                 await asyncio.sleep(0.01)
         assert api.customers[0]["displayName"] == "Late"
@@ -651,7 +652,7 @@ async def test_the_standalone_process_announces_its_url_and_serves() -> None:
     )  # fmt: skip
     try:
         assert proc.stdout is not None
-        line = (await asyncio.wait_for(proc.stdout.readline(), timeout=15)).decode()
+        line = (await asyncio.wait_for(proc.stdout.readline(), timeout=HANG)).decode()
         match = re.fullmatch(r"listening on (http://127\.0\.0\.1:\d+)\n", line)
         assert match, line
         async with aiohttp.ClientSession(headers={"Authorization": "Bearer t-1"}) as http:
@@ -659,6 +660,6 @@ async def test_the_standalone_process_announces_its_url_and_serves() -> None:
             assert resp.status == 200
     finally:
         proc.terminate()
-        _, stderr = await asyncio.wait_for(proc.communicate(), timeout=15)
+        _, stderr = await asyncio.wait_for(proc.communicate(), timeout=HANG)
     assert proc.returncode == 0
     assert stderr == b""

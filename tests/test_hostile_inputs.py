@@ -16,9 +16,11 @@ import contextlib
 import csv
 import datetime as dt
 import os
+import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
@@ -31,6 +33,7 @@ import pytest
 
 from importer.cli import main
 from importer.emulator import EmulatorSettings
+from tests.deadlines import HANG
 from tests.emulator_thread import ThreadedEmulator, emulator_in_thread
 from tests.loader_fixtures import SheetSpec, fake_ole, patch_zip, table, write_xlsx
 from tests.peak import MEASURE
@@ -38,7 +41,7 @@ from tests.peak import MEASURE
 ROOT = Path(__file__).resolve().parent.parent
 BIZ = "hostile@contoso.onmicrosoft.com"
 TOKEN = "hostile-token"
-DEADLINE = 60  # seconds any one run may take before it counts as a hang
+DEADLINE = HANG  # any one run may take this long before it counts as a hang
 
 Build = Callable[[Path], Path]
 
@@ -216,13 +219,16 @@ def broken_symlink(tmp: Path) -> Path:
     return path
 
 
-def unreadable(tmp: Path) -> Path:
-    if os.geteuid() == 0:
-        pytest.skip("root reads any file; the broken symlink case covers an unopenable path")
-    path = tmp / "locked.csv"
-    path.write_text("Name,Email\nAnn,a@x.org\n", encoding="utf-8")
-    path.chmod(0)
+def named_pipe(tmp: Path) -> Path:
+    # Nobody writes to it: opened the usual way, it would block for ever.
+    path = tmp / "pipe.csv"
+    os.mkfifo(path)
     return path
+
+
+def parent_is_a_file(tmp: Path) -> Path:
+    (tmp / "customers.csv").write_text("Name,Email\nAnn,a@x.org\n", encoding="utf-8")
+    return tmp / "customers.csv" / "in.csv"
 
 
 def wide_csv(columns: int, same_name: bool) -> Build:
@@ -276,7 +282,8 @@ REFUSED: list[tuple[str, Build, str, int | None]] = [
     ("directory", directory, "this is a folder", None),
     ("broken-symlink", broken_symlink, "file not found", None),
     ("missing-file", lambda tmp: tmp / "nowhere.xlsx", "file not found", None),
-    ("unreadable", unreadable, "permission denied", None),
+    ("named-pipe", named_pipe, "not a regular file (a pipe, socket or device)", None),
+    ("parent-is-a-file", parent_is_a_file, "a folder named in the path is a file", None),
 ]
 
 
@@ -299,6 +306,40 @@ def test_refused_input_is_one_line_exit_2_and_nothing_is_sent(
         assert f"{source}, row {row}:" in lines[0]
     assert len(emu.emulator.request_log) == sent_before, "a request reached the service"
     assert not (tmp_path / "out").exists(), "no report for a file that was never read"
+
+
+def as_someone_else() -> list[str]:
+    """The command prefix that runs a child as a user who may not read a file only its owner
+    may. Root reads any file, so as root (CI runs as root) the child runs as nobody."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")  # util-linux, in every Debian
+    if setpriv:
+        return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    if os.environ.get("CI"):
+        pytest.fail("setpriv (util-linux) is missing: as root, an unreadable file cannot be made")
+    pytest.skip("as root without setpriv, every file is readable")
+
+
+def test_unreadable_file_is_refused_with_one_line() -> None:
+    prefix = as_someone_else()
+    # Not under tmp_path: pytest's folders are private to their owner, and the child must
+    # reach the file (and be refused the file itself, not the way to it).
+    folder = Path(tempfile.mkdtemp(prefix="bookings-import-unreadable-"))
+    try:
+        folder.chmod(0o755)
+        source = folder / "locked.csv"
+        source.write_text("Name,Email\nAnn,a@x.org\n", encoding="utf-8")
+        source.chmod(0)
+        done = subprocess.run([*prefix, sys.executable, "-m", "importer", "run", str(source),
+                               "--dry-run"], capture_output=True, text=True, timeout=DEADLINE, cwd=ROOT)
+    finally:
+        shutil.rmtree(folder)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"bookings-import: error: {source}: permission denied; close the file in Excel or "
+        "check who may read it"]
 
 
 def test_wrong_sheet_name_lists_the_sheets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

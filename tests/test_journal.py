@@ -11,6 +11,7 @@ from importer.errors import RunLocked
 from importer.map import fingerprint
 from importer.send.journal import Journal, journal_path
 from importer.send.lock import RunLock
+from tests.deadlines import HANG
 
 
 def test_fingerprint_is_stable_and_order_free() -> None:
@@ -71,7 +72,7 @@ def test_lock_is_exclusive_and_freed_when_the_holder_dies(tmp_path: Path) -> Non
         "import os, sys; from pathlib import Path; from importer.send.lock import RunLock; "
         f"RunLock(Path({str(tmp_path)!r}), 'biz@x.com').acquire(); os._exit(0)"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=30)
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=HANG)
     with RunLock(tmp_path, "biz@x.com"):
         pass  # taken over at once
 
@@ -110,7 +111,7 @@ def test_a_killed_process_keeps_every_sent_mark_and_what_came_before(tmp_path: P
     marks may be lost, which leaves ``sent`` (looked up next run) or no entry (new)."""
     path = tmp_path / "j.sqlite3"
     subprocess.run([sys.executable, "-c", KILLED, str(path)], check=False,
-                   cwd=Path(__file__).resolve().parent.parent, timeout=60)
+                   cwd=Path(__file__).resolve().parent.parent, timeout=HANG)
     j = Journal(path)
     old, a = j.get("email:old"), j.get("email:a")
     assert old is not None and (old.state, old.customer_id) == ("done", "c0")

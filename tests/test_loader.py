@@ -623,8 +623,9 @@ def test_file_system_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cas
         def refuse(*args: Any, **kwargs: Any) -> Any:
             raise PermissionError(13, "Permission denied")
 
-        # Tests run as root, where chmod does not lock anyone out.
-        monkeypatch.setattr(loader, "open", refuse, raising=False)
+        # Tests run as root, where chmod does not lock anyone out (test_hostile_inputs.py
+        # opens a real unreadable file as another user). The loader's first open is os.open.
+        monkeypatch.setattr(loader.os, "open", refuse)
     with pytest.raises(InputError, match=message):
         open_input(path)
 

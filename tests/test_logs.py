@@ -17,6 +17,7 @@ from importer.config import Config
 from importer.emulator import EmulatorSettings, FaultRule
 from importer.models import Attempt, Problem, Row, RowResult, Status
 from importer.report import logs
+from tests.deadlines import HANG
 from tests.emulator_thread import ThreadedEmulator, emulator_in_thread
 from tests.test_cli import BIZ, SAMPLE_INVALID, SAMPLES, TOKEN, write_config
 
@@ -180,7 +181,7 @@ def test_subprocess_json_lines_only(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "importer", "run", str(SAMPLES / "customers.xlsx"), "--dry-run",
          "--out", str(tmp_path / "o"), "--log-format", "json"],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        capture_output=True, text=True, timeout=HANG, cwd=tmp_path,
     )
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout == ""

@@ -13,6 +13,7 @@ from importer.cli import main
 from importer.config import Config, load_config
 from importer.errors import ConfigError, InputError
 from importer.previewer import MAX_PROBLEMS, build_preview, render_text, to_json
+from tests.deadlines import HANG
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -154,7 +155,7 @@ def test_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str], make, ex
 def test_subprocess_json_preview_and_documented_options() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "importer", "preview", str(SAMPLES / "customers.csv"), "--format",
-         "json"], capture_output=True, text=True, timeout=60, cwd=ROOT,
+         "json"], capture_output=True, text=True, timeout=HANG, cwd=ROOT,
     )
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["invalid"] == 2

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.deadlines import HANG
+
 ROOT = Path(__file__).resolve().parent.parent
 BIZ = "resume@contoso.onmicrosoft.com"
 TOKEN = "resume-token"
@@ -40,11 +42,11 @@ def emulator_url() -> Iterator[str]:
         yield line.split()[-1]
     finally:
         proc.terminate()
-        proc.communicate(timeout=10)
+        proc.communicate(timeout=HANG)
 
 
 def state(url: str) -> dict:  # type: ignore[type-arg]
-    with urllib.request.urlopen(f"{url}/_emulator/state", timeout=5) as resp:
+    with urllib.request.urlopen(f"{url}/_emulator/state", timeout=HANG) as resp:
         return json.loads(resp.read())
 
 
@@ -79,7 +81,7 @@ def start_cli(cfg: Path, src: Path, out: Path) -> subprocess.Popen[str]:
 
 
 def wait_for_customers(url: str, proc: subprocess.Popen[str], at_least: int) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + HANG
     while len(customers(url)) < at_least:
         assert proc.poll() is None, "the run ended before the kill point"
         assert time.monotonic() < deadline, "no progress"
@@ -109,10 +111,10 @@ def test_sigkill_at_random_points_then_resume(
         proc = start_cli(cfg, src, tmp_path / f"killed{n}")
         wait_for_customers(emulator_url, proc, point)
         proc.send_signal(signal.SIGKILL)
-        proc.communicate(timeout=10)
+        proc.communicate(timeout=HANG)
         assert proc.returncode == -signal.SIGKILL
     final = start_cli(cfg, src, tmp_path / "final")
-    _, err = final.communicate(timeout=120)
+    _, err = final.communicate(timeout=HANG)
     final_results = results(tmp_path / "final")
     assert final.returncode == 0, (err, [r for r in final_results if r["status"] != "created"])
     held = customers(emulator_url)
@@ -133,7 +135,7 @@ def test_ctrl_c_finishes_in_flight_rows_writes_the_report_and_exits_130(
     proc = start_cli(cfg, src, tmp_path / "r1")
     wait_for_customers(emulator_url, proc, 200)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=HANG)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     first = results(tmp_path / "r1")
@@ -144,7 +146,7 @@ def test_ctrl_c_finishes_in_flight_rows_writes_the_report_and_exits_130(
     summary = json.loads((tmp_path / "r1" / "summary.json").read_text(encoding="utf-8"))
     assert summary["exit_code"] == 130
     proc = start_cli(cfg, src, tmp_path / "r2")
-    _, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=HANG)
     assert proc.returncode == 0, err
     assert len(customers(emulator_url)) == rows
 
@@ -154,8 +156,8 @@ def test_two_concurrent_runs_one_gets_the_lock(emulator_url: str, tmp_path: Path
     first = start_cli(cfg, src, tmp_path / "r1")
     wait_for_customers(emulator_url, first, 50)
     second = start_cli(cfg, src, tmp_path / "r2")
-    _, err2 = second.communicate(timeout=60)
-    _, err1 = first.communicate(timeout=120)
+    _, err2 = second.communicate(timeout=HANG)
+    _, err1 = first.communicate(timeout=HANG)
     assert second.returncode == 75, err2
     assert "another run is importing into" in err2 and f"pid {first.pid}" in err2
     assert first.returncode == 0, err1

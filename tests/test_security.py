@@ -21,6 +21,7 @@ from aiohttp import web
 
 from importer.cli import main
 from importer.emulator import EmulatorSettings, create_app
+from tests.deadlines import HANG
 from tests.emulator_thread import ThreadedEmulator, emulator_in_thread
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,7 +111,7 @@ def test_no_code_turns_tls_verification_off() -> None:
 def test_no_config_key_or_flag_turns_tls_verification_off() -> None:
     names = (ROOT / "importer" / "config.py").read_text(encoding="utf-8")
     help_text = subprocess.run([sys.executable, "-m", "importer", "run", "--help"],
-                               capture_output=True, text=True, cwd=ROOT, timeout=60).stdout
+                               capture_output=True, text=True, cwd=ROOT, timeout=HANG).stdout
     for text in (names, help_text):
         assert not re.search(r"insecure|no[_-]verify|verify_tls|skip[_-]tls", text, re.I)
 
@@ -132,7 +133,7 @@ class TlsEmulator:
         self.port = self.call(self._start(context))
 
     def call(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=10)
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=HANG)
 
     async def _start(self, context: ssl.SSLContext) -> int:
         await self.runner.setup()
@@ -142,7 +143,7 @@ class TlsEmulator:
     def close(self) -> None:
         self.call(self.runner.cleanup())
         self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
+        self.thread.join(timeout=HANG)
         self.loop.close()
 
 
@@ -185,7 +186,7 @@ def every_file(*folders: Path) -> Iterator[Path]:
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run([sys.executable, "-m", "importer", *args], capture_output=True,
-                          timeout=120, cwd=cwd, env={**os.environ, "SECURITY_TOKEN": TOKEN,
+                          timeout=HANG, cwd=cwd, env={**os.environ, "SECURITY_TOKEN": TOKEN,
                                                      "PYTHONPATH": str(ROOT)})
 
 

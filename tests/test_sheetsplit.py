@@ -17,6 +17,7 @@ import pytest
 from importer.errors import InputError
 from importer.read import sheetsplit, xlsxsource
 from importer.read.loader import open_input
+from tests.deadlines import HANG
 
 from .loader_fixtures import SheetSpec, patch_zip, write_xlsx
 
@@ -154,7 +155,7 @@ def test_sheets_read_at_once_share_the_cpus_without_deadlock(
     threads = [threading.Thread(target=load, daemon=True) for _ in range(3)]
     for thread in threads:
         thread.start()
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + HANG
     for thread in threads:
         thread.join(timeout=max(0.0, deadline - time.monotonic()))
     assert not any(thread.is_alive() for thread in threads), "sheet reads deadlocked"

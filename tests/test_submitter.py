@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import time
+import json
 
 import aiohttp
 import pytest
-from aioresponses import aioresponses
+from aioresponses import CallbackResult, aioresponses
 
 from importer.models import Customer, MappedRow, Row, Status
 from importer.send.graph import GraphClient
 from importer.send.submitter import FatalRunError, Job, Submitter, run_pool
 from importer.signin import StaticToken
-from tests.clock import FakeClock
+from tests.clock import FakeClock, SteppedClock, until
 
 BASE = "https://graph.example.test"
 BIZ = "biz@contoso.com"
@@ -29,7 +29,7 @@ def job(n: int = 2, email: str = "a@contoso.com") -> Job:
     return Job(n - 2, MappedRow(row, customer), {"displayName": "A", "emailAddress": email}, BIZ)
 
 
-async def make(session: aiohttp.ClientSession, clock: FakeClock, **kw: object) -> Submitter:
+async def make(session: aiohttp.ClientSession, clock: FakeClock | SteppedClock, **kw: object) -> Submitter:
     client = GraphClient(session, BASE, "v1.0", StaticToken("t"))
     return Submitter(client, clock=clock, sleep=clock.sleep, **kw)  # type: ignore[arg-type]
 
@@ -61,31 +61,54 @@ async def test_429_waits_retry_after_then_succeeds(retry_after: str, at_least: f
 
 
 async def test_429_with_http_date_retry_after() -> None:
+    # The HTTP date is read against the time of day (the client's wall clock), the wait is
+    # made on the monotonic clock: two fake clocks, so neither is the machine's.
     clock = FakeClock()
-    when = email.utils.formatdate(time.time() + 5, usegmt=True)
+    wall = 1_750_000_000.0
+    when = email.utils.formatdate(wall + 5, usegmt=True)
     async with aiohttp.ClientSession() as session:
-        sub = await make(session, clock)
+        client = GraphClient(session, BASE, "v1.0", StaticToken("t"), wall_clock=lambda: wall)
+        sub = Submitter(client, clock=clock, sleep=clock.sleep)
         with aioresponses() as m:
             m.post(URL, status=429, payload=ERR429, headers={"Retry-After": when})
             m.post(URL, status=201, payload={"id": "c1"})
             result = await sub.send(job())
     assert result.status is Status.CREATED
-    assert max(clock.sleeps) >= 3.5
+    assert len(clock.sleeps) == 1 and 5.0 <= clock.sleeps[0] <= 5.05, clock.sleeps
 
 
 async def test_429_pauses_the_whole_business() -> None:
-    clock = FakeClock()
+    # Two rows of one business. The first is refused with 429 and Retry-After: 2; the second
+    # is sent only after that: it must not go out before the clock reaches 1002, although
+    # a place is free and its own sending never failed. The clock moves only when told, so
+    # the first row's retry wait cannot move it for the second.
+    clock = SteppedClock(1000.0)
+    sent: list[tuple[str, float]] = []
+
+    def spy(url: object, **kwargs: object) -> CallbackResult:
+        email = json.loads(kwargs["data"])["emailAddress"]  # type: ignore[arg-type]
+        sent.append((email, clock.now))
+        if len(sent) == 1:
+            return CallbackResult(status=429, payload=ERR429, headers={"Retry-After": "2"})
+        return CallbackResult(status=201, payload={"id": email})
+
     async with aiohttp.ClientSession() as session:
         sub = await make(session, clock)
         with aioresponses() as m:
-            m.post(URL, status=429, payload=ERR429, headers={"Retry-After": "3"})
-            m.post(URL, status=201, payload={"id": "c1"}, repeat=True)
-            await sub.send(job())
-            assert sub.pacer(BIZ).pause_remaining() > 0 or clock.now >= 1003
-            t_before = clock.now
-            other = await sub.send(job(3, "b@contoso.com"))
-    assert other.status is Status.CREATED
-    assert clock.now >= t_before
+            m.post(URL, callback=spy, repeat=True)
+            first = asyncio.create_task(sub.send(job(2, "a@contoso.com")))
+            await until(lambda: len(clock.waiting) == 1, "the first row waits to retry")
+            assert sent == [("a@contoso.com", 1000.0)]
+            second = asyncio.create_task(sub.send(job(3, "b@contoso.com")))
+            await until(lambda: len(sent) == 2 or len(clock.waiting) == 2,
+                        "the second row is sent or waits")
+            assert len(sent) == 1, f"sent while the business was paused: {sent}"
+            assert clock.waiting[0] >= 1002.0, "both wait out the Retry-After"
+            clock.advance_to(1002.1)  # the first row's retry waits 2 s plus up to 0.05 s jitter
+            results = await asyncio.gather(first, second)
+    assert [r.status for r in results] == [Status.CREATED, Status.CREATED]
+    assert sorted(sent) == [("a@contoso.com", 1000.0), ("a@contoso.com", 1002.1),
+                            ("b@contoso.com", 1002.1)]
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])

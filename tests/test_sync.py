@@ -13,6 +13,7 @@ from importer.cli import main
 from importer.emulator import EmulatorSettings, FaultRule
 from importer.errors import EXIT_LOCKED
 from importer.send.lock import RunLock
+from tests.deadlines import HANG
 from tests.emulator_thread import ThreadedEmulator, emulator_in_thread
 
 BIZ = "sync@contoso.onmicrosoft.com"
@@ -263,11 +264,11 @@ def test_the_journal_opens_while_the_business_is_read(
             real_init(self, path)
 
         async def preflight(client: Any, business_id: str) -> dict[str, str]:
-            await asyncio.wait_for(journal_opening.wait(), 5)
+            await asyncio.wait_for(journal_opening.wait(), HANG)
             return {"displayName": "Shop"}
 
         async def load(cls: Any, client: Any, business_id: str) -> ExistingIndex:
-            await asyncio.wait_for(journal_opening.wait(), 5)
+            await asyncio.wait_for(journal_opening.wait(), HANG)
             return ExistingIndex()
 
         monkeypatch.setattr(Journal, "__init__", init)

@@ -23,6 +23,7 @@ from importer.errors import UsageError
 from importer.web import ServeOptions, WebSettings, create_app, web_settings
 from importer.web.app import STATE, shown_name
 from importer.web.security import PASSWORD_ENV, is_loopback
+from tests.deadlines import HANG
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -199,7 +200,7 @@ async def raw_request(client: TestClient, head: str, body_chunks: list[bytes]) -
         for chunk in body_chunks:
             writer.write(chunk)
         await writer.drain()
-        return (await asyncio.wait_for(reader.readline(), timeout=10)).decode()
+        return (await asyncio.wait_for(reader.readline(), timeout=HANG)).decode()
     finally:
         writer.close()
 

@@ -22,7 +22,9 @@ import contextlib
 import hashlib
 import itertools
 import operator
+import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +38,7 @@ from importer.read.csvsource import CsvSource
 from importer.read.numformat import NumberFormat, compile_format, format_general
 from importer.read.sheetgrid import column_letters
 from importer.read.sheetpick import HeaderRank
-from importer.read.sources import CHUNK, Source, os_message
+from importer.read.sources import CHUNK, FOLDER, Source, os_message
 from importer.read.xlsxsource import XlsxSource
 
 # NumberFormat, compile_format and format_general are re-exported for callers that knew them
@@ -444,11 +446,29 @@ def _column_letter(index: int) -> str:
 
 
 def _read_head(file: Path, shown: str) -> bytes:
+    """The first bytes of a regular file; anything else is refused before it is read.
+
+    The input is read more than once (kind, encoding, rows, checksum), which only a regular
+    file allows. A named pipe or a device is refused, without waiting: opened the usual way,
+    a pipe nobody writes to would block for ever, deaf even to Ctrl-C and SIGTERM."""
+    if file.is_dir():
+        raise InputError(shown, FOLDER)
     try:
-        with open(file, "rb") as stream:
-            head = stream.read(8)
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         raise InputError(shown, os_message(exc)) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputError(
+                shown,
+                "not a regular file (a pipe, socket or device); save the data to a .csv or "
+                ".xlsx file and give its path",
+            )
+        head = os.read(fd, 8)
+    except OSError as exc:
+        raise InputError(shown, os_message(exc)) from None
+    finally:
+        os.close(fd)
     if not head:
         raise InputError(shown, "the file is empty; export or save the spreadsheet again")
     return head

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Protocol
 
-__all__ = ["CHUNK", "OLE_MAGIC", "ZIP_MAGIC", "Source", "os_message"]
+__all__ = ["CHUNK", "FOLDER", "OLE_MAGIC", "ZIP_MAGIC", "Source", "os_message"]
 
 ZIP_MAGIC = b"PK\x03\x04"  # .xlsx, .xlsm (and any zip)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # .xls and password-protected workbooks (OLE2 compound file)
 CHUNK = 1 << 20  # bytes read at a time when a whole file is streamed
+FOLDER = "this is a folder; give the path of a .xlsx or .csv file"
 
 
 class Source(Protocol):
@@ -33,7 +34,9 @@ def os_message(exc: OSError) -> str:
     if isinstance(exc, FileNotFoundError):
         return "file not found; check the path and the file name"
     if isinstance(exc, IsADirectoryError):
-        return "this is a folder; give the path of a .xlsx or .csv file"
+        return FOLDER
+    if isinstance(exc, NotADirectoryError):
+        return "a folder named in the path is a file; check the path"
     if isinstance(exc, PermissionError):
         return "permission denied; close the file in Excel or check who may read it"
     return f"cannot read the file ({exc.strerror or exc}); check the path and try again"

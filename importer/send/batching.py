@@ -251,7 +251,7 @@ class BatchSender:
                 message,
                 client_request_id=crid,
                 request_id=request_id,
-                retry_after=parse_retry_after(headers.get("retry-after")),
+                retry_after=parse_retry_after(headers.get("retry-after"), now=self.client.wall_clock()),
             )
             if _throttles(err):
                 self.throttled += status == 429

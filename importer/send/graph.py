@@ -18,7 +18,7 @@ import email.utils
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -138,8 +138,12 @@ class GraphClient:
         tokens: TokenSource,
         *,
         timeout: float = 30.0,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.session = session
+        # The time of day, for a Retry-After given as an HTTP date; injected so that tests
+        # keep it apart from the monotonic clock the pacing waits on.
+        self.wall_clock = wall_clock
         self.root = f"{base_url.rstrip('/')}/{version}"
         self.version = version
         self.tokens = tokens
@@ -257,7 +261,7 @@ class GraphClient:
             message,
             client_request_id=crid,
             request_id=request_id or inner_rid,
-            retry_after=parse_retry_after(headers.get("Retry-After")),
+            retry_after=parse_retry_after(headers.get("Retry-After"), now=self.wall_clock()),
         )
 
     # --- operations ---------------------------------------------------------------------
