@@ -15,6 +15,7 @@ import pytest
 from importer.errors import InputError
 from importer.read import sheetsplit
 from importer.read.loader import open_input
+from tests.deadlines import HANG
 
 from .bombs import cloned_strings_bomb, shared_strings_bomb
 from .peak import MEASURE
@@ -25,7 +26,7 @@ BUDGET_MB = 128
 
 def peak_mib(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:
     proc = subprocess.run([sys.executable, "-c", MEASURE, *args], capture_output=True, text=True,
-                          timeout=300, cwd=ROOT)
+                          timeout=HANG, cwd=ROOT)
     rss = next(int(line.split()[1]) for line in proc.stdout.splitlines() if line.startswith("maxrss_kib"))
     return proc, rss / 1024
 

@@ -19,6 +19,7 @@ import pytest
 
 from importer.console import catch_interrupts, plain_output
 from importer.report import summary_line
+from tests.deadlines import HANG
 from tests.test_resume import TOKEN, customers, results, setup, wait_for_customers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +46,7 @@ def emulator_url() -> Iterator[str]:
         yield line.split()[-1]
     finally:
         proc.terminate()
-        proc.communicate(timeout=10)
+        proc.communicate(timeout=HANG)
 
 
 def test_ctrl_c_without_add_signal_handler_still_finishes_the_rows_in_flight(
@@ -61,7 +62,7 @@ def test_ctrl_c_without_add_signal_handler_still_finishes_the_rows_in_flight(
     )
     wait_for_customers(emulator_url, proc, 200)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=HANG)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     reported = results(out)
@@ -121,7 +122,7 @@ def test_a_redirected_stdout_that_only_encodes_cp1252_gets_the_whole_summary(tmp
         [sys.executable, "-m", "importer", "run", str(src), "--dry-run", "--out",
          str(tmp_path / "out"), "--quiet"],
         capture_output=True, cwd=ROOT, env={**os.environ, "PYTHONIOENCODING": "cp1252"},
-        timeout=120,
+        timeout=HANG,
     )
     assert done.returncode == 0, done.stderr.decode("cp1252")
     where = re.escape(f"{tmp_path / 'out'}{os.sep}")

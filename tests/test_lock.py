@@ -12,6 +12,7 @@ import pytest
 
 from importer.errors import EXIT_LOCKED, ConfigError, RunLocked
 from importer.send.lock import RunLock
+from tests.deadlines import HANG
 
 ROOT = Path(__file__).resolve().parent.parent
 BIZ = "biz@contoso.com"
@@ -32,7 +33,7 @@ def holder(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
         yield proc
     finally:
         proc.kill()
-        proc.communicate(timeout=30)
+        proc.communicate(timeout=HANG)
 
 
 def test_a_second_run_is_refused_and_told_who_holds_the_lock(
@@ -45,7 +46,7 @@ def test_a_second_run_is_refused_and_told_who_holds_the_lock(
 
 def test_a_killed_holder_frees_the_lock_at_once(tmp_path: Path, holder: subprocess.Popen[str]) -> None:
     holder.kill()
-    holder.wait(timeout=30)
+    holder.wait(timeout=HANG)
     with RunLock(tmp_path, BIZ):
         pass  # taken over: nothing to wait for, nothing to clean up by hand
 

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.deadlines import HANG
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # sys.modules[name] = None makes `import name` raise ImportError, as `import fcntl` does on Windows.
@@ -31,7 +33,7 @@ raise SystemExit(main(sys.argv[1:]))
 
 def without_fcntl(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", WITHOUT_FCNTL, *args], capture_output=True,
-                          text=True, encoding="utf-8", cwd=ROOT, timeout=300)
+                          text=True, encoding="utf-8", cwd=ROOT, timeout=HANG)
 
 
 def test_every_module_imports_and_help_works_without_fcntl() -> None:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.deadlines import HANG
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
@@ -21,7 +23,7 @@ def python_example() -> str:
 def test_the_readme_example_runs_as_written(tmp_path: Path) -> None:
     code = python_example()
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=HANG)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     # The comments say what each print shows

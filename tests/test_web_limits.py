@@ -18,6 +18,7 @@ from importer.web import ServeOptions, running_app, web_settings
 from importer.web.app import STATE
 from importer.web.security import PASSWORD_ENV, SignInGuard
 from importer.web.uploads import UploadRefused, UploadStore
+from tests.deadlines import HANG
 
 from .test_web import (
     JSON,
@@ -110,7 +111,7 @@ def chunk(data: bytes) -> bytes:
 def send_until_closed(port: int, first: bytes, then: bytes) -> bytes:
     """Send the head and ``first``, then ``then`` over and over (64 MiB at most, as if there
     were 2,000 MB to come) until the server closes; the server's answer."""
-    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+    with socket.create_connection(("127.0.0.1", port), timeout=HANG) as sock:
         sock.sendall(multipart_head(port) + chunk(first))
         sent = 0
         answer = b""
