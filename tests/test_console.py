@@ -12,17 +12,18 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from importer.console import catch_interrupts, plain_output
 from importer.report import summary_line
+from tests import test_resume
 from tests.deadlines import HANG
 from tests.test_resume import TOKEN, customers, results, setup, wait_for_customers
 
 ROOT = Path(__file__).resolve().parent.parent
+emulator_url = test_resume.emulator_url  # the emulator in a process of its own, as a fixture
 
 # The CLI in a process whose event loop refuses add_signal_handler, as Windows' loops do.
 WITHOUT_SIGNAL_HANDLERS = (
@@ -31,22 +32,6 @@ WITHOUT_SIGNAL_HANDLERS = (
     "from importer.cli import main\n"
     "raise SystemExit(main(sys.argv[1:]))\n"
 )
-
-
-@pytest.fixture
-def emulator_url() -> Iterator[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "importer.emulator", "--port", "0", "--latency", "0.003",
-         "--token", TOKEN],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-    )
-    try:
-        line = proc.stdout.readline() if proc.stdout else ""
-        assert line.startswith("listening on "), line
-        yield line.split()[-1]
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=HANG)
 
 
 def test_ctrl_c_without_add_signal_handler_still_finishes_the_rows_in_flight(
