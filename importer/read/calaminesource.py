@@ -58,7 +58,7 @@ from importer.read.budget import (
 )
 from importer.read.numformat import NumberFormat, cell_text
 from importer.read.sheetpick import Candidate, SheetRank, pick_sheet, text_rows
-from importer.read.sources import OLE_MAGIC, ZIP_MAGIC
+from importer.read.sources import OLE_MAGIC, ZIP_MAGIC, calamine_failed
 from importer.read.xlsxsource import MAX_CELLS, check_zip_sizes
 
 __all__ = ["CALAMINE_SUFFIXES", "CalamineSource"]
@@ -69,18 +69,11 @@ MAX_XLS_BYTES = 256 << 20
 _NAMES = {".xls": "Excel 97-2003 (.xls)", ".xlsb": "Excel binary (.xlsb)", ".ods": "OpenDocument (.ods)"}
 _SAVE_AS = "open it in Excel or LibreOffice and save it again"
 
-# What calamine raises for a file it cannot read. A malformed file can also make it panic: pyo3
-# raises PanicException, a BaseException, which only its name tells apart.
-_CALAMINE_ERRORS = (CalamineError, OSError, ValueError, IndexError, OverflowError, KeyError)
 
 
 # What calamine stores of a cell before it lays the grid out: an .ods cell and its formula
 # (a String); an .xls or .xlsb cell with its position.
 _STORED_BYTES = {".ods": CELL_BYTES + FORMULA_BYTES, ".xls": CELL_BYTES + 8, ".xlsb": CELL_BYTES + 8}
-
-
-def _damaged(exc: BaseException) -> bool:
-    return isinstance(exc, _CALAMINE_ERRORS) or type(exc).__name__ == "PanicException"
 
 
 # (row, column) from 0 -> what the cell shows: a text (ods) or a number format (xls, xlsb).
@@ -141,7 +134,7 @@ class CalamineSource:
             raise InputError(shown, "the workbook is password-protected; remove the password "
                                     "and save it again") from None
         except BaseException as exc:
-            if not _damaged(exc):
+            if not calamine_failed(exc):
                 raise
             raise InputError(shown, f"the workbook cannot be read ({exc}); {_SAVE_AS}") from None
         try:
@@ -266,7 +259,7 @@ class CalamineSource:
         try:
             return self._book.get_sheet_by_name(name)
         except BaseException as exc:
-            if not _damaged(exc):
+            if not calamine_failed(exc):
                 raise
             raise InputError(self._shown, f"sheet {name!r} cannot be read ({exc}); {_SAVE_AS}") from None
 
@@ -277,7 +270,7 @@ class CalamineSource:
                 (v.strip() if type(v) is str else v is not None and v != "")
                 for row in sheet.iter_rows() for v in row)
         except BaseException as exc:
-            if not _damaged(exc):
+            if not calamine_failed(exc):
                 raise
             raise InputError(self._shown, f"sheet {name!r} cannot be read ({exc}); {_SAVE_AS}") from None
         return sheet if has_data else None
@@ -299,7 +292,7 @@ class CalamineSource:
                             cells[j] = view(float(value))
                 yield number, cells
         except BaseException as exc:
-            if not _damaged(exc):
+            if not calamine_failed(exc):
                 raise
             raise InputError(self._shown, f"the workbook is damaged ({exc}); {_SAVE_AS}") from None
 
