@@ -89,9 +89,10 @@ max_attempts = 6
 # Longest wait between attempts when the service does not send Retry-After.
 max_backoff = 60
 # Memory (MiB) that reading one workbook may hold: its shared strings, and the chosen sheet's
-# cells and text. A workbook that would need more is refused before it is read, with a message
-# naming the part; this also bounds what one upload costs the upload page. Raise it for
-# sheets of a million rows or more, if the computer has the memory (or save them as CSV).
+# cells and text (every sheet of an .xls or .ods). A workbook that would need more is refused
+# before it is read, with a message naming the part or sheet; this also bounds what one upload
+# costs the upload page. Raise it for sheets of a million rows or more, if the computer has
+# the memory (or save them as CSV).
 max_read_mb = 1024
 
 [mapping]

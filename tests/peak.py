@@ -7,11 +7,14 @@ from __future__ import annotations
 # parent's peak across an exec, so every child of a large test process reports at least the
 # size of that process.
 MEASURE = """
-import sys
+import resource, sys
 from importer.cli import main
 code = main(sys.argv[1:])
-with open("/proc/self/status") as status:
-    kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+try:
+    with open("/proc/self/status", encoding="ascii") as status:
+        kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+except OSError:  # no /proc: the best there is
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print("maxrss_kib", kib, flush=True)
 sys.exit(code)
 """

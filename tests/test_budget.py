@@ -18,11 +18,12 @@ from importer.read.loader import open_input
 from tests.deadlines import HANG
 
 from .bombs import cloned_strings_bomb, shared_strings_bomb
+from .calamine_fixtures import ods_cell, ods_content, write_ods, write_xlsb
 from .peak import MEASURE
 
 ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
 BUDGET_MB = 128
-
 
 def peak_mib(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:
     proc = subprocess.run([sys.executable, "-c", MEASURE, *args], capture_output=True, text=True,
@@ -118,3 +119,82 @@ def test_a_refusal_names_the_part_and_the_limit(tmp_path: Path) -> None:
         open_input(path, max_read_mb=16)
     assert "'xl/sharedStrings.xml' needs about 20 MiB" in str(refused.value)
     assert "limit of 16 MiB" in str(refused.value)
+
+
+# --- .ods, .xlsb, .xls: calamine's grids, counted from the scans before calamine opens them ---
+
+
+def repeated_ods(path: Path, rows: int) -> Path:
+    """A customer list of ``rows`` equal rows, written once with a repeat count: a few hundred
+    bytes on disk that calamine lays out as a grid of ``rows`` by ten cells when it opens."""
+    header = "".join(ods_cell(h) for h in ["Name", "Email", *(f"Note {i}" for i in range(1, 9))])
+    row = ods_cell("Ann Lee") + ods_cell("ann@example.org") + ods_cell("x", repeat=8)
+    table = (f'<table:table table:name="Customers"><table:table-row>{header}</table:table-row>'
+             f'<table:table-row table:number-rows-repeated="{rows}">{row}</table:table-row>'
+             "</table:table>")
+    return write_ods(path, content=ods_content(table))
+
+
+@pytest.fixture(scope="module")
+def ods_grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = repeated_ods(tmp_path_factory.mktemp("ods") / "repeated.ods", 60_000)
+    assert path.stat().st_size < 4096, "the workbook itself is small"
+    return path
+
+
+def test_an_ods_grid_over_the_budget_is_refused_before_it_is_read(
+    ods_grid: Path, baseline: float, tmp_path: Path
+) -> None:
+    proc, rss = peak_mib("preview", str(ods_grid), "--config", str(config(tmp_path, 48)))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "sheet 'Customers' needs about 97 MiB of memory to read (60,001 rows by 10 columns), " \
+        "over the reading limit of 48 MiB ([limits] max_read_mb)" in proc.stderr
+    assert rss - baseline < 16, f"peak {rss:.0f} MiB: calamine opened the workbook"
+
+
+def test_an_ods_grid_within_the_budget_is_read_within_it(
+    ods_grid: Path, baseline: float, tmp_path: Path
+) -> None:
+    budget = BUDGET_MB  # the count is 97 MiB; the read peaks at about 75 MiB
+    proc, rss = peak_mib("preview", str(ods_grid), "--config", str(config(tmp_path, budget)))
+    assert proc.returncode == 0, proc.stderr
+    assert "60,000: 60,000 valid" in proc.stdout, proc.stdout[:500]
+    assert rss - baseline <= budget, f"peak {rss:.0f} MiB, {baseline:.0f} MiB without the read"
+    assert rss - baseline > 40, "the grid was read (else this test measures nothing)"
+
+
+def test_every_ods_sheet_is_counted_as_the_workbook_opens(tmp_path: Path) -> None:
+    # calamine lays out both tables when it opens the file, whichever sheet is chosen.
+    customers = '<table:table table:name="Customers">' + "".join(
+        f"<table:table-row>{ods_cell(a)}{ods_cell(b)}</table:table-row>"
+        for a, b in [("Name", "Email"), ("Ann", "a@x.org")]) + "</table:table>"
+    archive = ('<table:table table:name="Archive"><table:table-row table:number-rows-repeated='
+               f'"100000">{ods_cell("x", repeat=4)}</table:table-row></table:table>')
+    path = write_ods(tmp_path / "two.ods", content=ods_content(customers + archive))
+    with pytest.raises(InputError) as refused:
+        open_input(path, sheet="Customers", max_read_mb=16)
+    assert "the workbook (2 sheets) needs about" in str(refused.value)
+    assert "the largest sheet, 'Archive', has 100,000 rows by 4 columns" in str(refused.value)
+    with open_input(path, sheet="Customers", max_read_mb=64) as loaded:
+        assert [tuple(r.values) for r in loaded.rows()] == [("Ann", "a@x.org")]
+
+
+def test_an_xlsb_sheet_is_counted_before_calamine_reads_it(tmp_path: Path) -> None:
+    # One cell far away: a grid of 200,000 rows by 101 columns (616 MiB) for two filled cells.
+    path = write_xlsb(tmp_path / "far.xlsb", ("Customers", [["Name", "Email"], ["Ann", "a@x.org"]]),
+                      far=(199_999, 100))
+    with pytest.raises(InputError) as refused:
+        open_input(path, max_read_mb=64)
+    assert ("sheet 'Customers' needs about 616 MiB of memory to read (200,000 rows by 101 "
+            "columns), over the reading limit of 64 MiB ([limits] max_read_mb)") in str(refused.value)
+
+
+def test_an_xls_workbook_is_counted_as_it_opens(tmp_path: Path) -> None:
+    # The committed fixture needs a few KiB: a budget of 1 KiB refuses it unopened.
+    with pytest.raises(InputError) as refused:
+        open_input(FIXTURES / "customers.xls", max_read_mb=1 / 1024)
+    message = str(refused.value)
+    assert "needs about" in message and "reading limit of 0 MiB ([limits] max_read_mb)" in message
+    with open_input(FIXTURES / "customers.xls", max_read_mb=16) as loaded:
+        assert loaded.info.headers

@@ -715,3 +715,73 @@ def test_damaged_xlsx_never_crashes(tmp_path: Path, sample_xlsx: Path, position:
 def test_sha256_file(tmp_path: Path) -> None:
     data = b"Name,Email\n" * 200_000
     assert sha256_file(write(tmp_path / "in.csv", data)) == hashlib.sha256(data).hexdigest()
+
+
+# --- calamine failing under the .xlsx reader ----------------------------------------------
+
+
+def calamine_panic(tmp: Path) -> BaseException:
+    """A real PanicException: calamine panics on an .xlsb whose workbook names a sheet by a
+    relationship its rels part does not have (it looks the id up with ``map[id]``). No .xlsx
+    that makes it panic past the reader's own checks has been found; this one lends the class."""
+    from python_calamine import CalamineWorkbook
+
+    from tests.calamine_fixtures import write_xlsb
+
+    path = write_xlsb(tmp / "panic.xlsb", ("Customers", [["Name"]]))
+    patch_zip(path, "xl/_rels/workbook.bin.rels", (b'Id="rId1"', b'Id="rIdX"'))
+    try:
+        CalamineWorkbook.from_path(str(path))
+    except BaseException as exc:
+        assert type(exc).__name__ == "PanicException" and not isinstance(exc, Exception)
+        return exc
+    raise AssertionError("calamine no longer panics on a missing relationship")
+
+
+class _PanickingBook:
+    """calamine as the .xlsx reader calls it, panicking at one edge: ``open``, ``sheet``
+    (get_sheet_by_name) or ``rows`` (reading a sheet's rows, when the sheet is picked or read)."""
+
+    def __init__(self, panic: BaseException, where: str, real: Any) -> None:
+        self.panic, self.where, self.real = panic, where, real
+
+    def from_path(self, path: str) -> Any:
+        if self.where == "open":
+            raise self.panic
+        book = self.real.from_path(path)
+        outer = self
+
+        class Book:
+            def get_sheet_by_name(self, name: str) -> Any:
+                if outer.where == "sheet":
+                    raise outer.panic
+                return Sheet(book.get_sheet_by_name(name))
+
+            def close(self) -> None:
+                book.close()
+
+        class Sheet:
+            def __init__(self, sheet: Any) -> None:
+                self.start, self.height, self._sheet = sheet.start, sheet.height, sheet
+
+            def iter_rows(self) -> Any:
+                rows = self._sheet.iter_rows()
+                yield next(rows)
+                raise outer.panic
+
+        return Book()
+
+
+@pytest.mark.parametrize("sheet", [None, "Sheet1"], ids=["picked", "named"])
+@pytest.mark.parametrize("where", ["open", "sheet", "rows"])
+def test_a_calamine_panic_on_an_xlsx_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, sheet: str | None
+) -> None:
+    path = table(tmp_path / "c.xlsx", [["Name", "Email"], ["Ann", "a@x.org"], ["Bo", "b@x.org"]])
+    book = _PanickingBook(calamine_panic(tmp_path), where, xlsxsource.CalamineWorkbook)
+    monkeypatch.setattr(xlsxsource, "CalamineWorkbook", book)
+    with pytest.raises(InputError) as refused:
+        load(path, sheet=sheet)
+    message = str(refused.value)
+    assert message.startswith(f"{path}: ") and "\n" not in message, message
+    assert "open" in message and "save it again" in message

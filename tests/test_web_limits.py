@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import io
 import logging
 import os
+import re
 import socket
+import sys
 from pathlib import Path
 
 import aiohttp
@@ -20,8 +23,10 @@ from importer.web.security import PASSWORD_ENV, SignInGuard
 from importer.web.uploads import UploadRefused, UploadStore
 from tests.deadlines import HANG
 
+from .bombs import shared_strings_bomb
 from .test_web import (
     JSON,
+    ROOT,
     SAMPLES,
     FixedToken,
     csrf_token,
@@ -320,3 +325,78 @@ async def test_one_preview_is_read_at_a_time_the_rest_get_503(tmp_path: Path) ->
         finally:
             reading.release()
         assert (await upload(client, "c.csv", CSV)).status == 201
+
+
+# --- two bombs at once, against the real server -----------------------------------------------
+
+
+def high_water_mib(pid: int) -> float:
+    """VmHWM: the most memory the process has held at once, as the kernel counts it."""
+    status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)[1]) / 1024  # type: ignore[index]
+
+
+async def upload_in_a_session(url: str, name: str, data: bytes) -> tuple[int, str, str]:
+    """A browser of its own (cookies, CSRF token) uploads ``data``: status, Retry-After, body."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+        page = await (await browser.get(url)).text()
+        token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
+        assert token, page
+        form = aiohttp.FormData()
+        form.add_field("csrf_token", token[1])
+        form.add_field("file", io.BytesIO(data), filename=name, content_type="application/octet-stream")
+        async with browser.post(f"{url}uploads", data=form, headers=JSON) as answer:
+            return answer.status, answer.headers.get("Retry-After", ""), await answer.text()
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmHWM from /proc")
+async def test_two_uploads_of_a_shared_strings_bomb_at_once_leave_the_server_bounded(
+    tmp_path: Path,
+) -> None:
+    """`serve` in a process of its own, two sessions upload the bomb at once. The bound: the
+    page reads one upload at a time, each within [limits] max_read_mb, so its peak stays under
+    what it held before (interpreter, libraries, the page: measured, not guessed) plus twice
+    the budget. Twice, not once: the second read may start before the allocator has handed
+    all of the first one's pages back; the issue's server grew by 14 GB for two."""
+    budget = 128
+    config = tmp_path / "page.toml"
+    config.write_text(f'[limits]\nmax_read_mb = {budget}\n[report]\ndir = "{tmp_path / "runs"}"\n'
+                      f'[state]\ndir = "{tmp_path / "state"}"\n', encoding="utf-8")
+    # 48 MiB of shared strings and a 9 MiB sheet, read in parts where there are CPUs for them:
+    # read as the issue's server read it, each part would hold its own copy of the strings.
+    bomb = shared_strings_bomb(tmp_path / "bomb.xlsx", strings_mib=48, sheet_mib=9).read_bytes()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as errors:
+        server = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "importer", "serve", "--sandbox", "--port", "0",
+            "--config", str(config), stdout=asyncio.subprocess.PIPE, stderr=errors, cwd=ROOT)
+    try:
+        assert server.stdout is not None
+        announced = (await server.stdout.readline()).decode()
+        found = re.search(r"upload page on (http://\S+?/);", announced)
+        assert found, f"{announced!r} {log.read_text()}"
+        url = found[1]
+        # Warm up what a preview imports (the readers, calamine), then measure the page at rest.
+        warm = await upload_in_a_session(url, "c.csv", CSV)
+        assert warm[0] == 201, warm
+        before = high_water_mib(server.pid)
+
+        answers = await asyncio.gather(upload_in_a_session(url, "bomb.xlsx", bomb),
+                                       upload_in_a_session(url, "bomb.xlsx", bomb))
+
+        for status, retry_after, body in answers:
+            if status == 201:
+                assert '"upload_id"' in body and "Customers" in body, body[:300]
+            elif status == 503:
+                assert int(retry_after) >= 1, body
+            else:
+                assert status == 400 and "[limits] max_read_mb" in body, (status, body[:300])
+        assert any(status == 201 for status, _, _ in answers), answers
+        async with aiohttp.ClientSession() as after:
+            assert (await after.get(url)).status == 200, "the server still answers"
+        peak = high_water_mib(server.pid)
+        assert peak - before <= 2 * budget, f"peak {peak:.0f} MiB, {before:.0f} MiB before"
+        assert peak - before > budget / 4, "the bombs were read (else this measures nothing)"
+    finally:
+        server.terminate()
+        await server.wait()

@@ -8,20 +8,28 @@ for 137 GB and abort the process. So the farthest cell of each sheet is found he
 the records calamine reads (blank cells, which it skips, are skipped here too), and a sheet over
 ``max_cells`` is refused. The same pass notes the cells whose format shows a number as other
 than General (00000 for a ZIP code): calamine gives the number, numformat.py renders it.
+
+It also counts, for the reading budget (budget.py), what calamine will hold besides the grid:
+the workbook's shared strings, each cell it stores before laying the grid out, and the bytes
+of every string it copies into a cell (a shared string is copied into each cell that names
+it). A string's UTF-8 is bounded from its count of characters: three bytes each at most.
 """
 
 from __future__ import annotations
 
+import array
 import posixpath
 import re
 import struct
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .budget import STRING_ALLOC, STRING_SLOT
 from .numformat import NumberFormat, compile_format
 
-__all__ = ["Refused", "scan_xls", "scan_xlsb"]
+__all__ = ["BookScan", "Refused", "SheetScan", "scan_xls", "scan_xlsb"]
 
 Shown = dict[tuple[int, int], str | NumberFormat]
 
@@ -38,16 +46,20 @@ class Refused(Exception):
 # --- shared ---------------------------------------------------------------------------------
 
 
-class _Sheet:
-    """The farthest cell of one sheet, and its formatted number cells."""
+class SheetScan:
+    """The farthest cell of one sheet, its formatted number cells, and what calamine holds
+    of it besides the grid: the cells it stores first, the bytes of its strings, formulas."""
 
-    __slots__ = ("columns", "name", "rows", "shown")
+    __slots__ = ("columns", "formulas", "name", "rows", "shown", "stored", "text")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.rows = 0
         self.columns = 0
         self.shown: Shown = {}
+        self.stored = 0
+        self.text = 0
+        self.formulas = 0  # bytes of formula text (an estimate: see _xls_cell)
 
     def reach(self, row: int, column: int, max_cells: int) -> None:
         if row >= self.rows or column >= self.columns:
@@ -57,6 +69,20 @@ class _Sheet:
                 raise Refused(f"sheet {self.name!r} uses cells up to row {self.rows:,}, column "
                               f"{self.columns:,}, too many to read; delete the empty rows and "
                               "columns up to that cell")
+
+    def string(self, utf8: int) -> None:
+        if utf8:
+            self.text += utf8 + STRING_ALLOC
+
+
+@dataclass
+class BookScan:
+    sheets: dict[str, SheetScan] = field(default_factory=dict)
+    strings: int = 0  # bytes calamine holds for the workbook's shared strings
+
+
+def _utf8(chars: int) -> int:
+    return 3 * chars  # UTF-16 code units to UTF-8: three bytes each at most
 
 
 def _formats(custom: dict[int, str], xf_formats: list[int]) -> dict[int, NumberFormat]:
@@ -75,8 +101,8 @@ def _formats(custom: dict[int, str], xf_formats: list[int]) -> dict[int, NumberF
 # --- .xls -----------------------------------------------------------------------------------
 
 
-def scan_xls(file: Path, max_cells: int) -> dict[str, Shown]:
-    """Sheet name -> its formatted number cells; raises Refused."""
+def scan_xls(file: Path, max_cells: int) -> BookScan:
+    """Each sheet's extent, formatted number cells and strings; raises Refused."""
     data = _workbook_stream(file.read_bytes())
     records = list(_biff_records(data, 0, globals_only=True))
     custom: dict[int, str] = {}
@@ -96,31 +122,102 @@ def scan_xls(file: Path, max_cells: int) -> dict[str, Shown]:
         except (struct.error, IndexError, UnicodeDecodeError) as exc:
             raise Refused(f"the workbook is damaged ({exc})") from None
     formats = _formats(custom, xf_formats)
-    result: dict[str, Shown] = {}
+    strings = _sst_lengths(records)
+    book = BookScan(strings=sum(n + STRING_ALLOC + STRING_SLOT for n in strings))
     for position, name in sheets:
-        sheet = _Sheet(name)
+        sheet = SheetScan(name)
         for kind, body in _biff_records(data, position, globals_only=False):
-            _xls_cell(kind, body, sheet, formats, max_cells)
-        result[name] = sheet.shown
-    return result
+            _xls_cell(kind, body, sheet, formats, strings, max_cells)
+        book.sheets[name] = sheet
+    return book
 
 
-def _xls_cell(kind: int, body: bytes, sheet: _Sheet, formats: dict[int, NumberFormat],
-              max_cells: int) -> None:
+def _sst_lengths(records: list[tuple[int, bytes]]) -> array.array[int]:
+    """A bound of the UTF-8 length of each string of the SST record (and the CONTINUE records
+    after it, where a string's characters go on after a new byte of flags)."""
+    lengths = array.array("I")
+    parts: list[bytes] = []
+    for kind, body in records:
+        if kind == 0x00FC:
+            parts = [body]
+        elif kind == 0x003C and parts:
+            parts.append(body)
+        elif parts:
+            break
+    if not parts:
+        return lengths
+    part, at, index = parts[0], 8, 0
+    unique = _U32.unpack_from(part, 4)[0]
+
+    def skip(size: int) -> None:  # bytes of a string's runs or extension, across records
+        nonlocal part, at, index
+        while size > len(part) - at:
+            size -= len(part) - at
+            index += 1
+            if index >= len(parts):
+                raise IndexError("the shared strings end early")
+            part, at = parts[index], 0
+        at += size
+
+    for _ in range(unique):
+        if at >= len(part):  # a string starts in the next CONTINUE record
+            skip(1)
+            at = 0
+        count, flags = _U16.unpack_from(part, at)[0], part[at + 2]
+        at += 3
+        runs = extension = 0
+        if flags & 0x8:
+            runs, at = 4 * _U16.unpack_from(part, at)[0], at + 2
+        if flags & 0x4:
+            extension, at = _U32.unpack_from(part, at)[0], at + 4
+        wide, left = flags & 1, count
+        while True:
+            width = 2 if wide else 1
+            taken = min(left, (len(part) - at) // width)
+            at, left = at + taken * width, left - taken
+            if not left:
+                break
+            index += 1
+            if index >= len(parts):
+                raise IndexError("the shared strings end early")
+            part = parts[index]
+            wide, at = part[0] & 1, 1
+        lengths.append(_utf8(count))
+        skip(runs + extension)
+    return lengths
+
+
+def _xls_cell(kind: int, body: bytes, sheet: SheetScan, formats: dict[int, NumberFormat],
+              strings: array.array[int], max_cells: int) -> None:
     try:
         if kind == 0x0200:  # DIMENSIONS: calamine reserves room for the area it declares
             _check_dimensions(body, sheet.name, max_cells)
         elif kind in (0x0203, 0x027E, 0x00FD, 0x0204, 0x0205, 0x00D6, 0x0006):
             row, column, xf = struct.unpack_from("<HHH", body)
             sheet.reach(row, column, max_cells)
+            sheet.stored += 1
             numeric = kind in (0x0203, 0x027E) or (kind == 0x0006 and body[12:14] != b"\xff\xff")
             if numeric and xf in formats:
                 sheet.shown[(row, column)] = formats[xf]
+            if kind == 0x00FD:  # LABELSST: a copy of a shared string
+                isst = _U32.unpack_from(body, 6)[0]
+                sheet.string(strings[isst] if isst < len(strings) else 0)
+            elif kind == 0x0204:  # LABEL: its own string
+                sheet.string(_utf8(min(_U16.unpack_from(body, 6)[0], len(body))))
+            elif kind == 0x0006:
+                # calamine writes each formula out as text. Its length is estimated from the
+                # parsed tokens (a reference of 4 bytes reads as at most 12 characters), not
+                # bounded: a token naming a sheet or a defined name reads as that name.
+                sheet.formulas += 4 * max(len(body) - 20, 0) + STRING_ALLOC
+        elif kind == 0x0207:  # STRING: the text a formula gave, a cell of its own
+            sheet.stored += 1
+            sheet.string(_utf8(min(_U16.unpack_from(body)[0], len(body))))
         elif kind == 0x00BD:  # MULRK: row, first column, (xf, rk)*, last column
             row, first = struct.unpack_from("<HH", body)
             last = _U16.unpack_from(body, len(body) - 2)[0]
             if last >= first:
                 sheet.reach(row, last, max_cells)
+                sheet.stored += last - first + 1
             for k in range(max(0, last - first + 1)):
                 xf = _U16.unpack_from(body, 4 + 6 * k)[0]
                 if xf in formats:
@@ -239,8 +336,8 @@ _XLSB_CELLS = frozenset({0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0
 _XLSB_NUMBERS = frozenset({0x02, 0x05, 0x09})
 
 
-def scan_xlsb(archive: zipfile.ZipFile, max_cells: int) -> dict[str, Shown]:
-    """Sheet name -> its formatted number cells; raises Refused."""
+def scan_xlsb(archive: zipfile.ZipFile, max_cells: int) -> BookScan:
+    """Each sheet's extent, formatted number cells and strings; raises Refused."""
     try:
         rels = archive.read("xl/_rels/workbook.bin.rels") if "xl/_rels/workbook.bin.rels" in \
             archive.NameToInfo else b""
@@ -267,19 +364,22 @@ def scan_xlsb(archive: zipfile.ZipFile, max_cells: int) -> dict[str, Shown]:
             elif kind == 0x0090:  # BrtEndBundleShs
                 break
         formats = _xlsb_formats(archive)
-        result: dict[str, Shown] = {}
+        strings = _xlsb_strings(archive)
+        # calamine keeps each shared string as decoded, with room for three bytes a character.
+        book = BookScan(strings=sum(n + 8 + STRING_ALLOC + STRING_SLOT for n in strings))
         for name, member in sheets:
-            sheet = _Sheet(name)
+            sheet = SheetScan(name)
             if member in archive.NameToInfo:
-                _scan_xlsb_sheet(archive, member, sheet, formats, max_cells)
-            result[name] = sheet.shown
-        return result
+                _scan_xlsb_sheet(archive, member, sheet, formats, strings, max_cells)
+            book.sheets[name] = sheet
+        return book
     except (struct.error, IndexError, UnicodeDecodeError) as exc:
         raise Refused(f"the workbook is damaged ({exc})") from None
 
 
-def _scan_xlsb_sheet(archive: zipfile.ZipFile, member: str, sheet: _Sheet,
-                     formats: dict[int, NumberFormat], max_cells: int) -> None:
+def _scan_xlsb_sheet(archive: zipfile.ZipFile, member: str, sheet: SheetScan,
+                     formats: dict[int, NumberFormat], strings: array.array[int],
+                     max_cells: int) -> None:
     row = 0
     for kind, body in _xlsb_records(archive, member):
         if kind == 0x0000:  # BrtRowHdr
@@ -289,11 +389,29 @@ def _scan_xlsb_sheet(archive: zipfile.ZipFile, member: str, sheet: _Sheet,
         elif kind in _XLSB_CELLS:
             column, style = struct.unpack_from("<II", body)
             sheet.reach(row, column, max_cells)
+            sheet.stored += 1
             style &= 0xFFFFFF
             if kind in _XLSB_NUMBERS and style in formats:
                 sheet.shown[(row, column)] = formats[style]
+            elif kind in (0x06, 0x08):  # BrtCellSt, BrtFmlaString: a string of its own
+                # decoded with room for three bytes a character, as the shared strings
+                sheet.string(_utf8(min(_U32.unpack_from(body, 8)[0], len(body) // 2)) + 8)
+            elif kind == 0x07:  # BrtCellIsst: a copy of a shared string
+                isst = _U32.unpack_from(body, 8)[0]
+                sheet.string(strings[isst] if isst < len(strings) else 0)
         elif kind == 0x0092:  # BrtEndSheetData
             return
+
+
+def _xlsb_strings(archive: zipfile.ZipFile) -> array.array[int]:
+    """A bound of the UTF-8 length of each shared string (BrtSSTItem: flags, XLWideString)."""
+    lengths = array.array("I")
+    if "xl/sharedStrings.bin" not in archive.NameToInfo:
+        return lengths
+    for kind, body in _xlsb_records(archive, "xl/sharedStrings.bin"):
+        if kind == 0x0013:
+            lengths.append(_utf8(min(_U32.unpack_from(body, 1)[0], len(body) // 2)))
+    return lengths
 
 
 def _xlsb_formats(archive: zipfile.ZipFile) -> dict[int, NumberFormat]:

@@ -26,13 +26,19 @@ from dataclasses import dataclass
 
 from importer.errors import InputError
 
-__all__ = ["DEFAULT_MAX_READ_MB", "CellCount", "ReadBudget", "StringTable", "mib"]
+__all__ = ["CELL_BYTES", "DEFAULT_MAX_READ_MB", "FORMULA_BYTES", "STRING_ALLOC", "STRING_SLOT",
+           "TEXT_COPIES", "CellCount", "ReadBudget", "StringTable", "mib"]
 
 DEFAULT_MAX_READ_MB = 1024
 # calamine's share of a string besides its text: the String in the Vec (24 bytes), the
 # allocation's header and rounding, and the Vec's spare capacity as it grows.
 STRING_OVERHEAD = 64
 CELL_BYTES = 32  # one cell of calamine's grid (its Data enum)
+# The heap block of one string besides its text (glibc's blocks grow in steps of 16 bytes from
+# 32), and a String where a Vec of them or a grid of formulas holds it.
+STRING_ALLOC = 32
+STRING_SLOT = 24
+FORMULA_BYTES = STRING_SLOT
 # Text read from the grid is copied once more into Python strings, a chunk of rows at a time;
 # counted as a second copy of every string the grid holds.
 TEXT_COPIES = 2

@@ -251,7 +251,7 @@ def open_input(
             if suffix in XLSX_SUFFIXES:
                 source = XlsxSource(file, shown, head, sheet, int(max_read_mb * 2**20), rank)
             else:
-                source = CalamineSource(file, shown, head, sheet, rank)
+                source = CalamineSource(file, shown, head, sheet, int(max_read_mb * 2**20), rank)
     except OSError as exc:  # the file changed or vanished after the first read
         raise InputError(shown, os_message(exc)) from None
     return load_source(source, shown, chunk_size, score)

@@ -8,6 +8,11 @@ whole process down. This pass bounds each table's used area from the XML itself,
 will lay it out (blank runs at the end of a row or a table cost nothing, as in LibreOffice's
 files), and refuses a table larger than ``max_cells``.
 
+The same pass counts what calamine will hold of each table, for the reading budget (budget.py):
+the cells it stores as it reads the XML rows (``stored``), and the text of every copy of a
+string it makes (``text``; a run of equal cells is one copy per cell). Formulas are held in a
+grid of their own (``formulas``).
+
 The same pass keeps what a number cell shows: ODF stores the value (``office:value="2134"``) and
 the text the writer displayed (``<text:p>02134</text:p>``). Where the two differ (zero padding,
 grouping), the displayed text is what a person sees, so it is what the loader yields.
@@ -19,11 +24,14 @@ import zipfile
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
+from .budget import STRING_ALLOC
 from .numformat import cell_text
 
 __all__ = ["OdsScan", "TableScan", "scan_ods"]
 
 _NUMBER_TYPES = frozenset({"float", "percentage", "currency"})
+# The attributes calamine keeps as a string (office:value wins over them: it is a number).
+_STRING_ATTRS = ("office:string-value", "office:date-value", "office:time-value")
 _VALUE_ATTRS = ("office:value-type", "table:formula", "office:value", "office:string-value")
 _MAX_SHOWN = 2_000_000  # displayed texts kept per file; past that, numbers read as General
 
@@ -39,6 +47,10 @@ class TableScan:
     columns: int = 0  # columns up to the last cell that holds a value, repeats counted
     # (row, column) from 0 -> the text a number cell shows, where it differs from its value
     shown: dict[tuple[int, int], str] = field(default_factory=dict)
+    stored: int = 0  # cells calamine stores as it reads the rows, before it repeats them down
+    text: int = 0  # bytes of the strings in the table's grid, STRING_ALLOC each included
+    stored_text: int = 0  # the same, of the stored cells
+    formulas: int = 0  # bytes of the formula strings (0: no formula grid)
 
 
 @dataclass
@@ -89,6 +101,13 @@ class _Walker:
         self.paragraphs = 0
         self.chars: list[str] = []
         self.kept = 0
+        self.row_stored = 0  # cells calamine stores for this row (up to its last with a value)
+        self.row_text = 0  # bytes of the strings of those cells
+        self.row_formulas = 0
+        self.cell_text = 0  # bytes of the text of the current cell (a string cell's paragraphs)
+        self.cell_formula = 0
+        self.in_text = False  # in a string cell whose text is its content
+        self.paragraphs_seen = 0
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         if name == "table:table":
@@ -103,6 +122,7 @@ class _Walker:
         if name == "table:table-row":
             self.row_repeat = _count(attrs.get("table:number-rows-repeated"))
             self.column = self.row_width = 0
+            self.row_stored = self.row_text = self.row_formulas = 0
         elif name in ("table:table-cell", "table:covered-table-cell"):
             self.cell_repeat = _count(attrs.get("table:number-columns-repeated"))
             self.cell_filled = any(a in attrs for a in _VALUE_ATTRS)
@@ -110,6 +130,17 @@ class _Walker:
             self.cell_value = attrs.get("office:value") if number else None
             self.paragraphs = 0
             self.chars = []
+            self.cell_formula = _utf8(attrs.get("table:formula", ""))
+            self.cell_text, self.in_text, self.paragraphs_seen = _held_text(attrs), False, 0
+            if self.cell_text < 0:  # a string cell: its text is its paragraphs, joined by \n
+                self.cell_text, self.in_text = 0, True
+        elif name == "text:s" and self.in_text:  # calamine writes out the run of spaces
+            self.cell_text += _count(attrs.get("text:c"))
+            if self.in_p:
+                self.chars.append(" " * min(_count(attrs.get("text:c")), 1000))
+        elif name == "text:p" and self.in_text:
+            self.paragraphs_seen += 1
+            self.cell_text += self.paragraphs_seen > 1
         elif name == "text:p" and self.cell_value is not None:
             self.paragraphs += 1
             self.in_p = 1 if self.paragraphs == 1 else 0
@@ -119,6 +150,8 @@ class _Walker:
             self.in_p += 1
 
     def characters(self, data: str) -> None:
+        if self.in_text:
+            self.cell_text += _utf8(data)
         if self.in_p:
             self.chars.append(data)
 
@@ -131,11 +164,16 @@ class _Walker:
         if name in ("table:table-cell", "table:covered-table-cell"):
             if self.cell_filled:
                 self.row_width = self.column + self.cell_repeat
+                self.row_stored = self.row_width
+                repeat = self.cell_repeat
+                self.row_text += repeat * (self.cell_text and self.cell_text + STRING_ALLOC)
+                self.row_formulas += repeat * (self.cell_formula and self.cell_formula + STRING_ALLOC)
                 if self.cell_value is not None and self.chars and self.paragraphs == 1:
                     self._keep_shown()
             self.column += self.cell_repeat
             self.cell_value = None
             self.in_p = 0
+            self.in_text = False
         elif name == "text:p":
             self.in_p = 0
         elif self.in_p > 1:
@@ -144,6 +182,10 @@ class _Walker:
             table = self.table
             assert table is not None
             if self.row_width:
+                table.stored += self.row_stored
+                table.stored_text += self.row_text
+                table.text += self.row_repeat * self.row_text
+                table.formulas += self.row_repeat * self.row_formulas
                 table.rows = self.row + self.row_repeat
                 table.columns = max(table.columns, self.row_width)
                 if table.rows * table.columns > self.max_cells:
@@ -168,6 +210,20 @@ class _Walker:
                     return
                 table.shown[(r, c)] = shown
                 self.kept += 1
+
+
+def _utf8(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def _held_text(attrs: dict[str, str]) -> int:
+    """Bytes of the string calamine keeps for a cell; -1 when it is the cell's paragraphs."""
+    held = [_utf8(attrs[name]) for name in _STRING_ATTRS if name in attrs]
+    if held:
+        return max(held)
+    if "office:value" in attrs or "office:boolean-value" in attrs:
+        return 0
+    return -1 if attrs.get("office:value-type") == "string" else 0
 
 
 def _count(text: str | None) -> int:

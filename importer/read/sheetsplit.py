@@ -29,9 +29,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineWorkbook
 
 from importer.read.sheetgrid import FastBounds, NotStandard
+from importer.read.sources import calamine_failed
 
 __all__ = ["SPLIT_MAX_BYTES", "SPLIT_MIN_BYTES", "Split", "SplitSheet", "part_size", "parts_in_flight",
            "read_split", "workers"]
@@ -278,7 +279,9 @@ class _PartReader:
         """The parts as one sheet, or None if one failed or they overlap."""
         try:
             parts = [future.result() for future in self._futures]
-        except CalamineError:
+        except BaseException as exc:  # calamine refused or panicked: read the sheet whole
+            if not calamine_failed(exc):
+                raise
             return None
         bottom = -1
         for part in parts:

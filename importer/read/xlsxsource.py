@@ -22,11 +22,11 @@ from typing import Any
 from xml.etree import ElementTree
 from xml.parsers import expat
 
-from python_calamine import CalamineError, CalamineWorkbook, PasswordError
+from python_calamine import CalamineWorkbook, PasswordError
 
 from importer.errors import InputError
 from importer.read.numformat import NumberFormat, cell_text, compile_format
-from importer.read.sources import CHUNK, OLE_MAGIC, ZIP_MAGIC
+from importer.read.sources import CHUNK, OLE_MAGIC, ZIP_MAGIC, calamine_failed
 
 from . import sheetgrid, sheetsplit
 from .budget import CELL_BYTES, DEFAULT_MAX_READ_MB, TEXT_COPIES, CellCount, ReadBudget, StringTable
@@ -58,6 +58,12 @@ _ZIP_ERRORS = (
     OSError,
     EOFError,
 )
+_SAVE_AGAIN = "open it in Excel and save it again"
+
+
+def _failed(exc: BaseException) -> bool:
+    """calamine failing on the file (an error, a panic), or the zip failing under it."""
+    return not isinstance(exc, InputError) and (calamine_failed(exc) or isinstance(exc, _ZIP_ERRORS))
 
 
 def column_index(letters: str) -> int:
@@ -139,10 +145,10 @@ class XlsxSource:
                 except TypeError:
                     raw = [v if type(v) is str else text(v) for v in raw]
                 yield number, raw
-        except (CalamineError, *_ZIP_ERRORS) as exc:
-            raise InputError(
-                self._shown, f"the workbook is damaged ({exc}); open it in Excel and save it again"
-            ) from None
+        except BaseException as exc:  # calamine can panic: a BaseException
+            if not _failed(exc):
+                raise
+            raise InputError(self._shown, f"the workbook is damaged ({exc}); {_SAVE_AGAIN}") from None
         finally:
             styled.close()
 
@@ -160,8 +166,11 @@ class XlsxSource:
 
     def close(self) -> None:
         if self._book is not None:
-            with contextlib.suppress(CalamineError):
+            try:
                 self._book.close()
+            except BaseException as exc:
+                if not calamine_failed(exc):
+                    raise
             self._book = None
         self._zip.close()
 
@@ -189,7 +198,12 @@ class XlsxSource:
             return sheet if _has_data(sheet) else None
 
         candidates = [Candidate(e.name, functools.partial(loader, e)) for e in visible]
-        picked = pick_sheet(candidates, _text_rows, self._rank)
+        try:  # reads the candidates' rows through calamine
+            picked = pick_sheet(candidates, _text_rows, self._rank)
+        except BaseException as exc:
+            if not _failed(exc):
+                raise
+            raise InputError(self._shown, f"the workbook is damaged ({exc}); {_SAVE_AGAIN}") from None
         if picked is not None:
             entry = next(e for e in visible if e.name == picked.name)
             if picked.note:
@@ -239,7 +253,9 @@ class XlsxSource:
                 self._budget.hold_sheet(name, rows, columns, cells)
         try:
             return self._book.get_sheet_by_name(name)
-        except CalamineError as exc:
+        except BaseException as exc:
+            if not _failed(exc):
+                raise
             raise InputError(
                 self._shown,
                 f"sheet {name!r} cannot be read ({exc}); open the workbook in Excel and save it again",
@@ -513,10 +529,10 @@ def _open_book(file: Path, shown: str) -> CalamineWorkbook:
         raise InputError(
             shown, "the workbook is password-protected; remove the password in Excel and save again"
         ) from None
-    except (CalamineError, OSError, ValueError) as exc:
-        raise InputError(
-            shown, f"the workbook cannot be read ({exc}); open it in Excel and save it again"
-        ) from None
+    except BaseException as exc:
+        if not _failed(exc):
+            raise
+        raise InputError(shown, f"the workbook cannot be read ({exc}); {_SAVE_AGAIN}") from None
 
 
 def _text_rows(sheet: Any) -> Iterator[tuple[int, list[str]]]:
