@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .budget import STRING_ALLOC, STRING_SLOT
-from .numformat import NumberFormat, compile_format
+from .numformat import NumberFormat, style_formats
 
 __all__ = ["BookScan", "Refused", "SheetScan", "scan_xls", "scan_xlsb"]
 
@@ -85,19 +85,6 @@ def _utf8(chars: int) -> int:
     return 3 * chars  # UTF-16 code units to UTF-8: three bytes each at most
 
 
-def _formats(custom: dict[int, str], xf_formats: list[int]) -> dict[int, NumberFormat]:
-    """Style index -> number format, for the styles whose format changes a number's text."""
-    compiled: dict[int, NumberFormat | None] = {}
-    out: dict[int, NumberFormat] = {}
-    for index, ifmt in enumerate(xf_formats):
-        if ifmt not in compiled:
-            compiled[ifmt] = compile_format(custom.get(ifmt), ifmt)
-        number_format = compiled[ifmt]
-        if number_format is not None:
-            out[index] = number_format
-    return out
-
-
 # --- .xls -----------------------------------------------------------------------------------
 
 
@@ -121,7 +108,7 @@ def scan_xls(file: Path, max_cells: int) -> BookScan:
                 sheets.append((_U32.unpack_from(body)[0], _xl_string(body, 6, wide_count=False)))
         except (struct.error, IndexError, UnicodeDecodeError) as exc:
             raise Refused(f"the workbook is damaged ({exc})") from None
-    formats = _formats(custom, xf_formats)
+    formats = style_formats(custom, xf_formats)
     strings = _sst_lengths(records)
     book = BookScan(strings=sum(n + STRING_ALLOC + STRING_SLOT for n in strings))
     for position, name in sheets:
@@ -430,7 +417,7 @@ def _xlsb_formats(archive: zipfile.ZipFile) -> dict[int, NumberFormat]:
             break
         elif kind == 0x002F and in_xfs:  # BrtXF: parent, ifmt
             xf_formats.append(_U16.unpack_from(body, 2)[0])
-    return _formats(custom, xf_formats)
+    return style_formats(custom, xf_formats)
 
 
 def _xlsb_records(archive: zipfile.ZipFile, member: str) -> Iterator[tuple[int, bytes]]:

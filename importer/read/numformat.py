@@ -130,6 +130,22 @@ def compile_format(code: str | None, format_id: int) -> NumberFormat | None:
     return NumberFormat(sections)
 
 
+def style_formats(custom: dict[int, str], style_format_ids: list[int]) -> dict[int, NumberFormat]:
+    """Cell style index -> number format, for the styles whose format changes a number's text.
+
+    ``style_format_ids`` gives each cell style's format id in order (xlsx ``cellXfs``, the XF
+    records of .xls and .xlsb); ``custom`` the workbook's own format codes by id."""
+    compiled: dict[int, NumberFormat | None] = {}
+    out: dict[int, NumberFormat] = {}
+    for index, format_id in enumerate(style_format_ids):
+        if format_id not in compiled:
+            compiled[format_id] = compile_format(custom.get(format_id), format_id)
+        number_format = compiled[format_id]
+        if number_format is not None:
+            out[index] = number_format
+    return out
+
+
 def _is_date_format(code: str) -> bool:
     if _ELAPSED.search(code):
         return True

@@ -25,7 +25,7 @@ from xml.parsers import expat
 from python_calamine import CalamineWorkbook, PasswordError
 
 from importer.errors import InputError
-from importer.read.numformat import NumberFormat, cell_text, compile_format
+from importer.read.numformat import NumberFormat, cell_text, style_formats
 from importer.read.sources import CHUNK, OLE_MAGIC, ZIP_MAGIC, calamine_failed
 
 from . import sheetgrid, sheetsplit
@@ -511,15 +511,7 @@ def _read_cell_formats(archive: zipfile.ZipFile) -> dict[int, NumberFormat]:
                     cell_xfs.append(int(xf.get("numFmtId", "0")))
                 except ValueError:
                     cell_xfs.append(0)
-    formats: dict[int, NumberFormat] = {}
-    compiled: dict[int, NumberFormat | None] = {}
-    for index, format_id in enumerate(cell_xfs):
-        if format_id not in compiled:
-            compiled[format_id] = compile_format(custom.get(format_id), format_id)
-        number_format = compiled[format_id]
-        if number_format is not None:
-            formats[index] = number_format
-    return formats
+    return style_formats(custom, cell_xfs)
 
 
 def _open_book(file: Path, shown: str) -> CalamineWorkbook:
