@@ -28,6 +28,7 @@ TOKEN = "e2e-token-1"  # not a secret: the emulator's only accepted token in the
 LAYOUTS = {
     "outlook_desktop_en": "Outlook desktop (English)",
     "outlook_desktop_de": "Outlook desktop (German)",
+    "outlook_desktop_fr": "Outlook desktop (French)",  # "Titre" twice: salutation, job title
     "outlook_com": "Outlook.com",
     "google_contacts": "Google Contacts",
     "google_contacts_legacy": "Google Contacts (older export)",

@@ -50,8 +50,9 @@ LAYOUTS: tuple[Layout, ...] = (
             {"Ort": IGNORE, "Büro": IGNORE, "Privat": IGNORE}),
     _layout("outlook_desktop_fr", "Outlook desktop (French)",
             ("Prénom", "Nom", "Rue (bureau)", "Code postal (bureau)", "Type de courrier"),
-            # The first "Titre" is the salutation, the second the job title.
-            {"Titre": ("title", IGNORE), "Emplacement": IGNORE, "Bureau": IGNORE,
+            # The first "Titre" is the salutation, the second the job title (the reader names
+            # it "Titre (2)"; given the raw header row, the second occurrence).
+            {"Titre": ("title", IGNORE), "Titre (2)": IGNORE, "Emplacement": IGNORE, "Bureau": IGNORE,
              "Privé": IGNORE}),
     _layout("outlook_com", "Outlook.com", ("Given Yomi", "Surname Yomi", "E-mail Address",
                                            "Company Main Phone"), _OUTLOOK),

@@ -323,21 +323,31 @@ def _plan_columns(source: Source, shown: str, score: HeaderScore | None) -> _Lay
     with_data = _columns_with_data(source, header_row, unnamed) if unnamed else set()
     kept: list[int] = []
     seen: dict[str, int] = {}
+    renamed: list[str] = []
     for i, name in enumerate(names):
         if not name:
             if i not in with_data:
                 continue  # a blank spacer column
             name = names[i] = f"Column {_column_letter(offset + i)}"
-        key = name.casefold()
-        if key in seen:
-            first, second = _column_letter(offset + seen[key]), _column_letter(offset + i)
-            raise InputError(
-                shown,
-                f"columns {first} and {second} are both named {name!r}; rename one",
-                row=header_row,
-            )
-        seen[key] = i
+        if name.casefold() in seen:
+            # Some exports repeat a header (French Outlook has "Titre" for the salutation and
+            # for the job title): the column gets a name of its own, so that [columns], the
+            # page and the failures file can tell the two apart, and nothing is lost.
+            first = seen[name.casefold()]
+            n = 2
+            while f"{name} ({n})".casefold() in seen or f"{name} ({n})" in names:
+                n += 1
+            name = names[i] = f"{name} ({n})"
+            renamed.append(f"column {_column_letter(offset + i)} repeats the name of column "
+                           f"{_column_letter(offset + first)}; read as {name!r}")
+        seen[name.casefold()] = i
         kept.append(i)
+    if renamed:
+        shown_notes = renamed[:_ROW_WARNINGS_SHOWN]
+        if len(renamed) > len(shown_notes):
+            shown_notes.append(f"{len(renamed) - len(shown_notes)} more repeated column names, "
+                               "each read with a number")
+        source.notes.extend(shown_notes)
     report = {i: names[i] for i in kept if names[i].casefold() in REPORT_COLUMNS}
     customer = [i for i in kept if i not in report]
     source_at = next((i for i, n in report.items() if n.casefold() == "source_row"), -1)
