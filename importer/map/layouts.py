@@ -51,8 +51,8 @@ LAYOUTS: tuple[Layout, ...] = (
     _layout("outlook_desktop_fr", "Outlook desktop (French)",
             ("Prénom", "Nom", "Rue (bureau)", "Code postal (bureau)", "Type de courrier"),
             # The first "Titre" is the salutation, the second the job title (the reader names
-            # it "Titre (2)"; given the raw header row, the second occurrence).
-            {"Titre": ("title", IGNORE), "Titre (2)": IGNORE, "Emplacement": IGNORE, "Bureau": IGNORE,
+            # it "Titre (2)", which no rule maps; a raw header row gives it as an occurrence).
+            {"Titre": ("title", IGNORE), "Emplacement": IGNORE, "Bureau": IGNORE,
              "Privé": IGNORE}),
     _layout("outlook_com", "Outlook.com", ("Given Yomi", "Surname Yomi", "E-mail Address",
                                            "Company Main Phone"), _OUTLOOK),
