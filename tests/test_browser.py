@@ -7,12 +7,14 @@ artifacts/screenshots/. Without Chromium or Playwright the test is skipped, exce
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import importlib.util
 import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,113 +53,113 @@ def served(tmp_path: Path) -> Iterator[str]:
         yield app.url
 
 
-def test_upload_preview_import_and_download_in_a_browser(served: str, tmp_path: Path) -> None:
-    _require_browser()
-    from playwright.sync_api import expect, sync_playwright
+@contextlib.contextmanager
+def browser_page(**options: Any) -> Iterator[tuple[Any, list[str]]]:
+    """A page of headless Chromium, and the script errors it logs (a failed resource, such as
+    an answer the page refuses on purpose, is not one)."""
+    from playwright.sync_api import sync_playwright
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900}, accept_downloads=True)
+            page = browser.new_page(viewport={"width": 1200, "height": 900}, **options)
             page.set_default_timeout(TIMEOUT_MS)
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
-            # Script errors only: the refused upload below is logged as a failed resource, on purpose.
             page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error"
                     and not msg.text.startswith("Failed to load resource") else None)
-
-            page.goto(served)
-            expect(page.get_by_role("heading", name="Import customers")).to_be_visible()
-            page.screenshot(path=str(SHOTS / "1-upload.png"), full_page=True)
-
-            page.set_input_files("input[type=file]", str(SAMPLE))
-            page.get_by_role("button", name="Upload and preview").click()
-            expect(page.get_by_role("heading", name="Preview of customers.xlsx")).to_be_visible()
-            expect(page.locator("#verdict")).to_have_text("8 valid, 2 invalid")
-            # The mapping step: each column's field, as detected.
-            expect(page.get_by_label("Customer name", exact=True)).to_have_value("displayName")
-            expect(page.get_by_label("Home ZIP", exact=True)).to_have_value("home.postalCode")
-            expect(page.get_by_label("Notes", exact=True)).to_have_value("ignore")
-            page.screenshot(path=str(SHOTS / "2-preview.png"), full_page=True)
-
-            page.get_by_role("button", name="Import the 8 valid rows").click()
-            # samples/README.md: 7 created, 1 duplicate email, 2 invalid.
-            expect(page.locator("#counts")).to_have_text("7 created, 1 duplicate, 2 invalid")
-            expect(page.locator("#state")).to_have_text("finished with failures")
-            expect(page.locator("#done")).to_have_text("10")
-            page.screenshot(path=str(SHOTS / "3-run.png"), full_page=True)
-
-            with page.expect_download() as download_info:
-                page.locator("#files").get_by_role("link", name="failures.csv").click()
-            download = download_info.value
-            text = Path(download.path()).read_text(encoding="utf-8-sig")
-            failures = list(csv.DictReader(io.StringIO(text)))
-            assert len(failures) == 2
-            assert {r["source_row"] for r in failures} == {"9", "10"}
-
-            page.goto(served)
-            not_a_workbook = tmp_path / "customers.xlsx"
-            not_a_workbook.write_text("Name,Email\nAnn,ann@example.com\n", encoding="utf-8")
-            page.set_input_files("input[type=file]", str(not_a_workbook))
-            page.get_by_role("button", name="Upload and preview").click()
-            expect(page.get_by_role("alert")).to_contain_text("this is a text file")
-            page.screenshot(path=str(SHOTS / "5-refused.png"), full_page=True)
-
-            page.goto(served)
-            expect(page.locator("table.zebra tbody tr")).to_have_count(1)
-            expect(page.locator("table.zebra tbody tr")).to_contain_text("customers.xlsx")
-            page.screenshot(path=str(SHOTS / "4-past-runs.png"), full_page=True)
-            assert errors == [], errors
+            yield page, errors
         finally:
             browser.close()
+
+
+def test_upload_preview_import_and_download_in_a_browser(served: str, tmp_path: Path) -> None:
+    _require_browser()
+    from playwright.sync_api import expect
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with browser_page(accept_downloads=True) as (page, errors):
+        # Script errors only: the refused upload below is logged as a failed resource, on purpose.
+
+        page.goto(served)
+        expect(page.get_by_role("heading", name="Import customers")).to_be_visible()
+        page.screenshot(path=str(SHOTS / "1-upload.png"), full_page=True)
+
+        page.set_input_files("input[type=file]", str(SAMPLE))
+        page.get_by_role("button", name="Upload and preview").click()
+        expect(page.get_by_role("heading", name="Preview of customers.xlsx")).to_be_visible()
+        expect(page.locator("#verdict")).to_have_text("8 valid, 2 invalid")
+        # The mapping step: each column's field, as detected.
+        expect(page.get_by_label("Customer name", exact=True)).to_have_value("displayName")
+        expect(page.get_by_label("Home ZIP", exact=True)).to_have_value("home.postalCode")
+        expect(page.get_by_label("Notes", exact=True)).to_have_value("ignore")
+        page.screenshot(path=str(SHOTS / "2-preview.png"), full_page=True)
+
+        page.get_by_role("button", name="Import the 8 valid rows").click()
+        # samples/README.md: 7 created, 1 duplicate email, 2 invalid.
+        expect(page.locator("#counts")).to_have_text("7 created, 1 duplicate, 2 invalid")
+        expect(page.locator("#state")).to_have_text("finished with failures")
+        expect(page.locator("#done")).to_have_text("10")
+        page.screenshot(path=str(SHOTS / "3-run.png"), full_page=True)
+
+        with page.expect_download() as download_info:
+            page.locator("#files").get_by_role("link", name="failures.csv").click()
+        download = download_info.value
+        text = Path(download.path()).read_text(encoding="utf-8-sig")
+        failures = list(csv.DictReader(io.StringIO(text)))
+        assert len(failures) == 2
+        assert {r["source_row"] for r in failures} == {"9", "10"}
+
+        page.goto(served)
+        not_a_workbook = tmp_path / "customers.xlsx"
+        not_a_workbook.write_text("Name,Email\nAnn,ann@example.com\n", encoding="utf-8")
+        page.set_input_files("input[type=file]", str(not_a_workbook))
+        page.get_by_role("button", name="Upload and preview").click()
+        expect(page.get_by_role("alert")).to_contain_text("this is a text file")
+        page.screenshot(path=str(SHOTS / "5-refused.png"), full_page=True)
+
+        page.goto(served)
+        expect(page.locator("table.zebra tbody tr")).to_have_count(1)
+        expect(page.locator("table.zebra tbody tr")).to_contain_text("customers.xlsx")
+        page.screenshot(path=str(SHOTS / "4-past-runs.png"), full_page=True)
+        assert errors == [], errors
 
 
 def test_the_mapping_step_in_a_browser(served: str) -> None:
     """Change a column's field on the preview: the preview follows, the snippet shows the
     choice as [columns], and the import uses it."""
     _require_browser()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.set_default_timeout(TIMEOUT_MS)
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            # Script errors only: the refused mapping below answers 400, on purpose.
-            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error"
-                    and not msg.text.startswith("Failed to load resource") else None)
+    with browser_page() as (page, errors):
+        # Script errors only: the refused mapping below answers 400, on purpose.
 
-            page.goto(served)
-            page.set_input_files("input[type=file]", str(ROOT / "samples" / "customers.csv"))
-            page.get_by_role("button", name="Upload and preview").click()
-            expect(page.locator("#verdict")).to_have_text("8 valid, 2 invalid")
-            preview_url = page.url
-            email = page.get_by_label("Email", exact=True)
-            expect(email).to_have_value("emailAddress")
-            expect(page.get_by_label("Notes", exact=True)).to_have_value("ignore")
-            # With the script, a change applies at once: no Apply button to press.
-            expect(page.get_by_role("button", name="Apply the mapping")).to_be_hidden()
+        page.goto(served)
+        page.set_input_files("input[type=file]", str(ROOT / "samples" / "customers.csv"))
+        page.get_by_role("button", name="Upload and preview").click()
+        expect(page.locator("#verdict")).to_have_text("8 valid, 2 invalid")
+        preview_url = page.url
+        email = page.get_by_label("Email", exact=True)
+        expect(email).to_have_value("emailAddress")
+        expect(page.get_by_label("Notes", exact=True)).to_have_value("ignore")
+        # With the script, a change applies at once: no Apply button to press.
+        expect(page.get_by_role("button", name="Apply the mapping")).to_be_hidden()
 
-            email.select_option("ignore")  # row 7's bad email no longer refuses the row
-            expect(page.locator("#verdict")).to_have_text("9 valid, 1 invalid")
-            expect(page.get_by_label("Email", exact=True)).to_have_value("ignore")
-            page.get_by_text("As a [columns] table for the config file").click()
-            snippet = page.locator("#columns-snippet")
-            expect(snippet).to_contain_text('"Email" = "ignore"')
-            expect(snippet).to_contain_text('"Customer name" = "displayName"')
-            page.screenshot(path=str(SHOTS / "6-mapping.png"), full_page=True)
+        email.select_option("ignore")  # row 7's bad email no longer refuses the row
+        expect(page.locator("#verdict")).to_have_text("9 valid, 1 invalid")
+        expect(page.get_by_label("Email", exact=True)).to_have_value("ignore")
+        page.get_by_text("As a [columns] table for the config file").click()
+        snippet = page.locator("#columns-snippet")
+        expect(snippet).to_contain_text('"Email" = "ignore"')
+        expect(snippet).to_contain_text('"Customer name" = "displayName"')
+        page.screenshot(path=str(SHOTS / "6-mapping.png"), full_page=True)
 
-            page.get_by_label("Customer name", exact=True).select_option("ignore")
-            expect(page.get_by_role("alert")).to_contain_text("no column for the customer's name")
-            page.goto(preview_url)
-            expect(page.locator("#verdict")).to_have_text("9 valid, 1 invalid")  # the last good one
+        page.get_by_label("Customer name", exact=True).select_option("ignore")
+        expect(page.get_by_role("alert")).to_contain_text("no column for the customer's name")
+        page.goto(preview_url)
+        expect(page.locator("#verdict")).to_have_text("9 valid, 1 invalid")  # the last good one
 
-            page.get_by_role("button", name="Import the 9 valid rows").click()
-            expect(page.locator("#counts")).to_have_text("9 created, 1 invalid")
-            assert errors == [], errors
-        finally:
-            browser.close()
+        page.get_by_role("button", name="Import the 9 valid rows").click()
+        expect(page.locator("#counts")).to_have_text("9 created, 1 invalid")
+        assert errors == [], errors
