@@ -15,6 +15,7 @@ from aiohttp import web
 
 from .admin import add_admin_routes
 from .batch import run_batch
+from .drives import answer_files, parse_files_route
 from .operations import Operation, perform
 from .responses import (
     GONE,
@@ -37,8 +38,47 @@ def create_app(settings: EmulatorSettings | None = None) -> web.Application:
     app = web.Application()
     app[EMULATOR_KEY] = Emulator(settings)
     add_admin_routes(app, EMULATOR_KEY)
+    app.router.add_get("/_download/{token}", handle_download)
     app.router.add_route("*", "/{tail:.*}", handle_graph)
     return app
+
+
+def create_download_app(emulator: Emulator) -> web.Application:
+    """The second host, where ``/content`` redirects: pre-authenticated download URLs only."""
+    app = web.Application()
+    app[EMULATOR_KEY] = emulator
+    app.router.add_get("/_download/{token}", handle_download)
+    return app
+
+
+async def handle_download(request: web.Request) -> web.StreamResponse:
+    """A pre-authenticated download URL: the token in its path is the authorisation, so a
+    request that also carries an ``Authorization`` header is refused (and remembered)."""
+    emu = request.app[EMULATOR_KEY]
+    files = emu.files
+    token = request.match_info["token"]
+    bearer = "Authorization" in request.headers
+    item_id = files.download_tokens.get(token)
+    item = files.items.get(item_id) if item_id else None
+    fault = emu.faults.decide("GET", request.path)
+    status = (401 if bearer else 404 if item is None or item.content is None
+              else int(fault.kind[7:10]) if fault and fault.kind in ("status_503", "status_429",
+                                                                      "status_504")
+              else 200)
+    files.downloads.append({"token": token, "authorization": bearer, "status": status,
+                            "host": request.host})
+    if status == 401:
+        return web.json_response({"error": {"code": "invalidAuthenticationToken",
+                                             "message": "A pre-authenticated URL takes no "
+                                                        "Authorization header."}}, status=401)
+    if status != 200:
+        headers = fault.retry_after_header() if fault else {}
+        return web.json_response({"error": {"code": "itemNotFound" if status == 404
+                                            else "serviceNotAvailable",
+                                            "message": "download failed"}},
+                                 status=status, headers=headers)
+    assert item is not None and item.content is not None
+    return web.Response(body=item.content, content_type="application/octet-stream")
 
 
 async def handle_graph(request: web.Request) -> web.StreamResponse:
@@ -87,6 +127,11 @@ async def _answer(
         return _unauthorized(ex, "Access token is empty.")
     if not emu.token_valid(token):
         return _unauthorized(ex, "Access token has expired or is not yet valid.")
+    files_route = parse_files_route(raw_path, emu.settings.versions)
+    if files_route is not None:
+        fault = emu.faults.decide(request.method, raw_path)
+        return await answer_files(emu.files, request, ex, files_route, query, fault,
+                                  emu.download_base or ex.base_url, emu.settings.page_size)
     if isinstance(route, RouteError):
         return graph_error(ex, route.status, route.code, route.message)
     op = Operation(
