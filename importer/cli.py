@@ -155,6 +155,24 @@ def build_parser() -> argparse.ArgumentParser:
     biz.add_argument("--format", choices=("text", "json"), default="text",
                      help="text (default) or one JSON document for scripts")
 
+    exp = sub.add_parser(
+        "export",
+        help="write a business's customers to a .csv or .xlsx that run reads back",
+        description="Write every customer of the business (all pages) to a .csv or .xlsx file, "
+                    "or to a SharePoint or OneDrive folder URL: one row per customer with its "
+                    "id, name, email, phones by type and addresses, in the layout that 'run' "
+                    "reads back with no config. Reads only; changes nothing. Exit 0: written; "
+                    "2: usage or config; 3: Graph refused.",
+    )
+    common(exp)
+    exp.add_argument("--out", metavar="FILE|URL", required=True,
+                     help="a .csv or .xlsx file, or a SharePoint/OneDrive folder URL")
+    exp.add_argument("--business", action="append", default=[], metavar="ID",
+                     help="the business to export (default: graph.business_id); repeatable "
+                          "with import.business_column set, which then names each row's business")
+    exp.add_argument("--format", choices=("xlsx", "csv"), default="xlsx",
+                     help="the file's kind when --out is a folder URL (default xlsx)")
+
     sandbox = sub.add_parser(
         "sandbox",
         help="serve the Graph emulator",
@@ -381,6 +399,28 @@ def _businesses(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from .export import export_customers
+
+    if not args.config and not os.environ.get(CONFIG_ENV):
+        raise UsageError("no config: pass --config FILE (start from config.example.toml)")
+    config = _config(args)
+    from .report import logs
+
+    logs.protect(logs.secret_values(config))
+    tokens = make_token_source(config)
+    try:
+        outcome = asyncio.run(export_customers(config, tokens, args.out, args.business,
+                                               file_format=args.format))
+    finally:
+        close = getattr(tokens, "close", None)
+        if callable(close):
+            close()
+    if not args.quiet:
+        print(outcome.line(), flush=True)
+    return 0
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     from .emulator import EmulatorSettings, serve_forever
 
@@ -424,6 +464,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _businesses(args)
         if args.command == "sandbox":
             return _sandbox(args)
+        if args.command == "export":
+            return _export(args)
         if args.command == "preview":
             return _preview(args)
         if args.command == "init":

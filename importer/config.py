@@ -57,6 +57,7 @@ class LimitsSection:
     max_attempts: int = 6
     max_backoff: float = 60.0  # longest wait between attempts without Retry-After
     max_read_mb: int = 1024  # memory one read of a workbook may hold (read/budget.py)
+    max_download_mb: float = 256.0  # largest file read from SharePoint or OneDrive
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,9 @@ def validate(config: Config, where: str = "config") -> None:
         raise bad("limits.timeout must be a positive number of seconds")
     if not 1 <= lim.max_attempts <= 50:
         raise bad(f"limits.max_attempts must be between 1 and 50, not {lim.max_attempts}")
+    if not 0 < lim.max_download_mb <= 1 << 20:
+        raise bad(f"limits.max_download_mb must be more than 0 and at most 1048576 (MiB), not "
+                  f"{lim.max_download_mb}")
     if not 16 <= lim.max_read_mb <= 1 << 20:
         raise bad(f"limits.max_read_mb must be between 16 and 1048576 (MiB), not {lim.max_read_mb}")
     if imp.on_existing not in ON_EXISTING:

@@ -94,6 +94,9 @@ max_backoff = 60
 # costs the upload page. Raise it for sheets of a million rows or more, if the computer has
 # the memory (or save them as CSV).
 max_read_mb = 1024
+# Largest file (MiB) read from SharePoint or OneDrive: its size is checked before the download,
+# and the bytes are counted while they come.
+max_download_mb = 256
 
 [mapping]
 # Phone numbers without a +country code are read as numbers of this region (ISO code),
