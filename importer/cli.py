@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import os
 import secrets
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -82,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("input", metavar="INPUT", nargs="?",
-                     help="the .csv, .xlsx or .xlsm file (omitted with --inbox)")
+                     help="the .csv, .xlsx or .xlsm file, or its SharePoint/OneDrive URL "
+                          "(a sharing link or the file's own URL; omitted with --inbox)")
     common(run)
     run.add_argument("--out", metavar="DIR", help="report folder (default: runs/<timestamp>/)")
     run.add_argument("--sheet", metavar="NAME",
@@ -117,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "created. Exit 0: every row valid; 1: some rows invalid; 2: unreadable "
                     "input or config.",
     )
-    pre.add_argument("input", metavar="INPUT", help="the .csv, .xlsx or .xlsm file")
+    pre.add_argument("input", metavar="INPUT",
+                     help="the .csv, .xlsx or .xlsm file, or its SharePoint/OneDrive URL")
     pre.add_argument("--config", metavar="FILE",
                      help=f"TOML config (default: ${CONFIG_ENV}, else the defaults)")
     pre.add_argument("--sheet", metavar="NAME", help="worksheet to read")
@@ -130,11 +133,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write a starter config whose [columns] table maps every column of the "
                     "spreadsheet, with the other settings commented as in config.example.toml.",
     )
-    ini.add_argument("input", metavar="INPUT", help="the .csv, .xlsx or .xlsm file")
+    ini.add_argument("input", metavar="INPUT",
+                     help="the .csv, .xlsx or .xlsm file, or its SharePoint/OneDrive URL")
     ini.add_argument("--sheet", metavar="NAME", help="worksheet to read")
     ini.add_argument("--output", metavar="FILE", default="bookings-import.toml",
                      help="where to write it (default: bookings-import.toml)")
     ini.add_argument("--force", action="store_true", help="overwrite an existing file")
+    ini.add_argument("--config", metavar="FILE",
+                     help="a config whose sign-in reads INPUT when it is a SharePoint or "
+                          "OneDrive URL")
 
     chk = sub.add_parser(
         "check",
@@ -244,7 +251,7 @@ async def _run(args: argparse.Namespace) -> int:
         )
     _check_inbox_args(args, config)
     options = RunOptions(
-        input=Path(args.input or args.inbox),  # --inbox: set per file
+        input=_input(args.input or args.inbox),  # --inbox: set per file
         out_dir=Path(args.out) if args.out else None,
         sheet=args.sheet,
         dry_run=args.dry_run,
@@ -278,7 +285,8 @@ async def _send(args: argparse.Namespace, config: Config, options: RunOptions,
             held = len(emu.emulator.customers(graph.business_id))
             log.info("sandbox: the emulator now holds %d customer(s)", held)
     else:
-        tokens = None if args.dry_run else make_token_source(config)
+        remote = _is_url(args.input) or _is_url(args.inbox) or _is_url(args.out)
+        tokens = None if args.dry_run and not remote else make_token_source(config)
         try:
             code = await _import(args, config, options, tokens, progress, stop)
         finally:
@@ -286,6 +294,19 @@ async def _send(args: argparse.Namespace, config: Config, options: RunOptions,
             if callable(close):
                 close()  # MSAL's HTTP connections to the sign-in authority
     return code
+
+
+def _is_url(text: object) -> bool:
+    return isinstance(text, str) and text.lower().startswith(("https://", "http://"))
+
+
+def _input(text: str) -> str | Path:
+    """A path, or (kept as written) the URL of a file on SharePoint or OneDrive."""
+    if _is_url(text):
+        from .drive import check_url
+
+        return check_url(text)
+    return Path(text)
 
 
 def _check_inbox_args(args: argparse.Namespace, config: Config) -> None:
@@ -360,10 +381,33 @@ def _on_interrupt(stop: asyncio.Event) -> Callable[[], None]:
     return on_signal
 
 
+@contextlib.contextmanager
+def _local(args: argparse.Namespace, config: Config) -> Iterator[str]:
+    """The input as a local path: a SharePoint or OneDrive URL is read into a private
+    temporary copy for the block (with the config's sign-in)."""
+    if not _is_url(args.input):
+        yield args.input
+        return
+    from .drive import check_url, fetched_copy
+
+    tokens = make_token_source(config)
+    try:
+        with fetched_copy(config, tokens, check_url(args.input)) as fetched:
+            yield str(fetched.path)
+    finally:
+        close = getattr(tokens, "close", None)
+        if callable(close):
+            close()
+
+
 def _preview(args: argparse.Namespace) -> int:
     from .previewer import build_preview, render_text, to_json
 
-    preview = build_preview(_config(args), args.input, args.sheet)
+    config = _config(args)
+    with _local(args, config) as path:
+        preview = build_preview(config, path, args.sheet)
+    if path != args.input:
+        preview = dataclasses.replace(preview, path=args.input)
     if args.format == "json":
         print(to_json(preview), flush=True)
     else:
@@ -376,7 +420,12 @@ def _init(args: argparse.Namespace) -> int:
     from .read import open_input
     from .starter import render_starter, write_starter
 
-    with open_input(args.input, sheet=args.sheet, score=header_fit) as loaded:
+    if _is_url(args.input) and not (args.config or os.environ.get(CONFIG_ENV)):
+        raise UsageError("a SharePoint or OneDrive URL is read with a config's sign-in: pass "
+                         "--config FILE (start from config.example.toml)")
+    config = _config(args) if _is_url(args.input) else Config()
+    with _local(args, config) as local, open_input(local, sheet=args.sheet,
+                                                    score=header_fit) as loaded:
         headers = loaded.info.headers
     text = render_starter(headers, args.input, args.output)
     path = write_starter(args.output, text, force=args.force)

@@ -11,7 +11,7 @@ knows nothing of customers, the mapper or the report files' contents.
 """
 
 from .client import DriveClient, DriveItem, check_url, is_url, share_id
-from .fetch import FetchedInput, fetch_input
+from .fetch import FetchedInput, download_input, fetch_input, fetched_copy
 
-__all__ = ["DriveClient", "DriveItem", "FetchedInput", "check_url", "fetch_input", "is_url",
-           "share_id"]
+__all__ = ["DriveClient", "DriveItem", "FetchedInput", "check_url", "download_input",
+           "fetch_input", "fetched_copy", "is_url", "share_id"]

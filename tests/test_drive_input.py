@@ -1,0 +1,146 @@
+"""A file on SharePoint or OneDrive as the input: run, preview, init and the API, end to end."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from importer import api
+from importer.cli import main
+from importer.emulator import EmulatorSettings, FaultRule
+from tests.emulator_thread import ThreadedEmulator, emulator_in_thread
+from tests.test_cli import (
+    BIZ,
+    SAMPLE_DUPLICATE,
+    SAMPLE_INVALID,
+    SAMPLE_VALID,
+    SAMPLES,
+    TOKEN,
+    read_csv,
+    write_config,
+)
+
+LIBRARY = "https://contoso.sharepoint.com/sites/Front/Shared%20Documents"
+FILE_URL = f"{LIBRARY}/Customers/customers%20list.xlsx"
+
+
+@pytest.fixture
+def emu() -> Iterator[ThreadedEmulator]:
+    settings = EmulatorSettings(tokens={TOKEN}, businesses={BIZ: "Contoso"}, retry_after=0.05)
+    with emulator_in_thread(settings) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def private_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Temporary copies land here, so a test can see that none is left behind."""
+    monkeypatch.setenv("E2E_TOKEN", TOKEN)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    return temp
+
+
+def put_sample(emu: ThreadedEmulator, access: str = "write"):  # type: ignore[no-untyped-def]
+    files = emu.emulator.files
+    drive = emu.call(lambda: files.add_drive(LIBRARY, access=access))
+    data = (SAMPLES / "customers.xlsx").read_bytes()
+    return drive, emu.call(files.put, drive.id, "Customers/customers list.xlsx", data)
+
+
+@pytest.mark.parametrize("kind", ["own URL", "sharing link"])
+def test_a_run_reads_the_file_through_graph_and_records_where_it_came_from(
+        emu: ThreadedEmulator, tmp_path: Path, private_temp: Path, kind: str) -> None:
+    _, item = put_sample(emu)
+    url = FILE_URL if kind == "own URL" else emu.call(emu.emulator.files.sharing_link, item)
+    config = write_config(tmp_path / "c.toml", emu.url)
+    out = tmp_path / "run"
+    assert main(["run", url, "--config", str(config), "--out", str(out), "--quiet"]) == 1
+    assert len(emu.emulator.customers(BIZ)) == SAMPLE_VALID
+    statuses = [r["status"] for r in read_csv(out / "results.csv")]
+    assert statuses.count("created") == SAMPLE_VALID
+    assert len(statuses) == SAMPLE_VALID + SAMPLE_DUPLICATE + SAMPLE_INVALID
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    source = summary["input"]["source"]
+    assert summary["input"]["path"] == url and summary["input"]["name"] == "customers list.xlsx"
+    assert source["url"] == url and source["item_id"] == item.id
+    assert source["etag"] == f'"{{{item.id}}},{item.version}"'
+    assert source["last_modified"] == item.modified
+    downloads = emu.emulator.files.downloads
+    assert downloads and not any(d["authorization"] for d in downloads)
+    assert list(private_temp.iterdir()) == [], "the temporary copy is removed"
+    # The failures file of the run is an input as before.
+    assert (out / "failures.xlsx").is_file()
+
+
+def test_faults_on_the_file_calls_leave_every_row_imported_once(
+        emu: ThreadedEmulator, tmp_path: Path) -> None:
+    put_sample(emu)
+    emu.call(emu.emulator.set_faults, [
+        FaultRule("status_429", first=2, methods=("*",), path_contains="/shares/",
+                  retry_after=0.01),
+        FaultRule("status_503", first=1, methods=("*",), path_contains="/content"),
+        FaultRule("status_503", first=1, methods=("*",), path_contains="/_download/"),
+        FaultRule("reset_before", first=1, methods=("POST",), path_contains="/customers"),
+    ])
+    config = write_config(tmp_path / "c.toml", emu.url)
+    for n in (1, 2):  # the second run finds every customer there already
+        assert main(["run", FILE_URL, "--config", str(config), "--quiet",
+                     "--out", str(tmp_path / f"run{n}")]) == 1
+    assert len(emu.emulator.customers(BIZ)) == SAMPLE_VALID
+    assert emu.emulator.counters.faults["status_503"] == 1  # /content
+    assert [d["status"] for d in emu.emulator.files.downloads] == [503, 200, 200]
+    assert not any(d["authorization"] for d in emu.emulator.files.downloads)
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "words"),
+    [
+        ("a folder", 2, "this is a folder, not a file"),
+        ("too big", 2, "over the limit of"),
+        ("no access", 3, "Sites.Selected with a read grant"),
+        ("not found", 2, "not found (HTTP 404 itemNotFound)"),
+        ("plain http redirect", 2, "only https is followed"),
+        ("plain http URL", 2, "only https:// is accepted"),
+    ],
+)
+def test_refusals_are_one_line_and_nothing_is_sent(
+        emu: ThreadedEmulator, tmp_path: Path, private_temp: Path,
+        capsys: pytest.CaptureFixture[str], case: str, code: int, words: str) -> None:
+    put_sample(emu, access="none" if case == "no access" else "write")
+    url = {"a folder": f"{LIBRARY}/Customers", "not found": f"{LIBRARY}/nope.xlsx",
+           "plain http URL": "http://contoso.sharepoint.com/sites/Front/a.xlsx"}.get(case, FILE_URL)
+    extra = "max_download_mb = 0.001\n" if case == "too big" else ""
+    if case == "plain http redirect":
+        emu.emulator.download_base = "http://downloads.contoso.invalid"
+    config = write_config(tmp_path / "c.toml", emu.url, extra=extra)
+    assert main(["run", url, "--config", str(config), "--out", str(tmp_path / "run")]) == code
+    err = capsys.readouterr().err.strip()
+    assert words in err and len(err.splitlines()) == 1, err
+    assert "Traceback" not in err and TOKEN not in err
+    assert emu.emulator.customers(BIZ) == []
+    assert emu.emulator.files.downloads == [] and list(private_temp.iterdir()) == []
+    assert not (tmp_path / "run").exists()
+
+
+def test_preview_init_and_the_api_take_the_url(emu: ThreadedEmulator, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str],
+                                               private_temp: Path) -> None:
+    put_sample(emu)
+    config = write_config(tmp_path / "c.toml", emu.url)
+    assert main(["preview", FILE_URL, "--config", str(config)]) == 1
+    shown = capsys.readouterr().out
+    assert FILE_URL in shown and str(private_temp) not in shown
+    starter = tmp_path / "starter.toml"
+    assert main(["init", FILE_URL, "--config", str(config), "--output", str(starter)]) == 0
+    assert "Customer name" in starter.read_text(encoding="utf-8")
+    assert main(["init", FILE_URL, "--output", str(tmp_path / "x.toml")]) == 2
+    preview = api.preview(FILE_URL, config)
+    assert preview.path == FILE_URL
+    outcome = api.run(FILE_URL, config, out_dir=tmp_path / "api")
+    assert outcome.counts["created"] == SAMPLE_VALID
+    assert list(private_temp.iterdir()) == []
