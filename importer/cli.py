@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from .config import Config, load_config
 from .console import catch_interrupts, plain_output
-from .errors import EXIT_INTERRUPTED, ConfigError, ImporterError, UsageError
+from .errors import EXIT_INTERRUPTED, EXIT_SERVICE, ConfigError, ImporterError, UsageError
 from .report import Progress, summary_line
 from .signin import StaticToken, make_token_source
 from .version import __version__
@@ -86,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the .csv, .xlsx or .xlsm file, or its SharePoint/OneDrive URL "
                           "(a sharing link or the file's own URL; omitted with --inbox)")
     common(run)
-    run.add_argument("--out", metavar="DIR", help="report folder (default: runs/<timestamp>/)")
+    run.add_argument("--out", metavar="DIR|URL",
+                     help="report folder (default: runs/<timestamp>/); a SharePoint or OneDrive "
+                          "folder URL: written locally as usual, then uploaded there")
     run.add_argument("--sheet", metavar="NAME",
                      help="worksheet to read (default: the first visible one with data)")
     run.add_argument("--dry-run", action="store_true",
@@ -252,7 +254,8 @@ async def _run(args: argparse.Namespace) -> int:
     _check_inbox_args(args, config)
     options = RunOptions(
         input=_input(args.input or args.inbox),  # --inbox: set per file
-        out_dir=Path(args.out) if args.out else None,
+        # --out URL: the reports are written locally as always, then uploaded there.
+        out_dir=Path(args.out) if args.out and not _is_url(args.out) else None,
         sheet=args.sheet,
         dry_run=args.dry_run,
         restart=args.restart,
@@ -353,6 +356,13 @@ async def _import(args: argparse.Namespace, config: Config, options: RunOptions,
         code, counts, seconds, out_dir, fatal = (outcome.exit_code, outcome.counts,
                                                  outcome.seconds, outcome.out_dir, outcome.fatal)
         fields = {"fatal_error": fatal} if fatal else {}
+        if _is_url(args.out) and tokens is not None:
+            shared, problem = await _publish(config, tokens, args.out, outcome.out_dir)
+            fields["reports_url"] = shared
+            if problem:
+                fields["upload_error"] = problem
+                code = code or EXIT_SERVICE
+                fatal = fatal or problem
         bases = [outcome.out_dir.parent]
     if args.keep_runs:
         from .report import prune_runs
@@ -364,9 +374,41 @@ async def _import(args: argparse.Namespace, config: Config, options: RunOptions,
                          out_dir=str(out_dir), seconds=seconds, **fields)
     else:
         print(summary_line(counts, seconds, out_dir), flush=True)
+        if fields.get("reports_url"):
+            print(f"reports uploaded to {fields['reports_url']}", flush=True)
         if fatal:
             print(f"bookings-import: error: {fatal}", file=sys.stderr)
     return code
+
+
+async def _publish(config: Config, tokens: TokenSource, url: str, out_dir: Path
+                   ) -> tuple[str, str]:
+    """Upload the run's report folder to the folder ``url``: (where it went, "" or why it did
+    not). The local folder stays either way, and its summary.json says where the reports are."""
+    import json
+
+    from .drive import upload_reports
+
+    summary = out_dir / "summary.json"
+
+    def note(**reports: object) -> None:
+        try:
+            data = json.loads(summary.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        data["reports"] = {"local": str(out_dir.resolve()), **reports}
+        summary.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+
+    target = f"{url.rstrip('/')}/{out_dir.name}"
+    note(url=target, uploaded=True)
+    try:
+        shared = await upload_reports(config, tokens, url, out_dir)
+    except ImporterError as exc:
+        problem = f"reports not uploaded ({exc}); they are in {out_dir}"
+        note(url=target, uploaded=False, error=str(exc))
+        log.error("%s", problem)
+        return "", problem
+    return shared, ""
 
 
 def _on_interrupt(stop: asyncio.Event) -> Callable[[], None]:

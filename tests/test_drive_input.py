@@ -144,3 +144,77 @@ def test_preview_init_and_the_api_take_the_url(emu: ThreadedEmulator, tmp_path: 
     outcome = api.run(FILE_URL, config, out_dir=tmp_path / "api")
     assert outcome.counts["created"] == SAMPLE_VALID
     assert list(private_temp.iterdir()) == []
+
+
+def download(emu: ThreadedEmulator, folder: str, path: str) -> bytes:
+    files = emu.emulator.files
+    drive = next(iter(files.drives.values()))
+    item = files.by_path(files.folder(drive.id, folder), path)
+    assert item.content is not None
+    return item.content
+
+
+def test_reports_go_to_a_folder_url_and_failures_xlsx_round_trips_from_there(
+        emu: ThreadedEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    drive, _ = put_sample(emu)
+    emu.call(emu.emulator.files.folder, drive.id, "Reports")
+    monkeypatch.chdir(tmp_path)
+    config = write_config(tmp_path / "c.toml", emu.url)
+    emu.call(emu.emulator.set_faults, [FaultRule("status_503", every=2, methods=("PUT",),
+                                                 path_contains="/content")])
+    assert main(["run", FILE_URL, "--config", str(config), "--out", f"{LIBRARY}/Reports"]) == 1
+    printed = capsys.readouterr().out
+    local = next((tmp_path / "runs").iterdir())
+    assert f"reports uploaded to {LIBRARY}/Reports/{local.name}" in printed
+    uploaded = {p.relative_to(local).as_posix(): p.read_bytes() for p in local.rglob("*")
+                if p.is_file()}
+    assert {"results.csv", "failures.xlsx", "summary.json"} <= set(uploaded)
+    for rel, data in uploaded.items():
+        assert download(emu, "Reports", f"{local.name}/{rel}") == data
+    summary = json.loads(uploaded["summary.json"])
+    assert summary["reports"] == {"local": str(local), "url": f"{LIBRARY}/Reports/{local.name}",
+                                  "uploaded": True}
+    # Someone fixes the failures in Excel for the web and runs the file from its URL.
+    book = load_workbook(io.BytesIO(download(emu, "Reports", f"{local.name}/failures.xlsx")))
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    email = header.index("Email")
+    name = header.index("Customer name")
+    fixed = 0
+    for n, row in enumerate(sheet.iter_rows(min_row=2), start=1):
+        row[email].value = f"fixed{n}@contoso.com"
+        row[name].value = row[name].value or f"Fixed {n}"
+        fixed += 1
+    data = io.BytesIO()
+    book.save(data)
+    emu.call(emu.emulator.files.put, drive.id, f"Reports/{local.name}/failures.xlsx",
+             data.getvalue())
+    before = len(emu.emulator.customers(BIZ))
+    url = f"{LIBRARY}/Reports/{local.name}/failures.xlsx"
+    assert main(["run", url, "--config", str(config), "--out", str(tmp_path / "fix"),
+                 "--quiet"]) == 0
+    assert len(emu.emulator.customers(BIZ)) == before + fixed == SAMPLE_VALID + SAMPLE_INVALID
+
+
+def test_a_failed_upload_keeps_the_local_reports_and_says_where_they_are(
+        emu: ThreadedEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    put_sample(emu)
+    read_only = emu.call(lambda: emu.emulator.files.add_drive(
+        "https://contoso.sharepoint.com/sites/Office/Shared%20Documents", access="read"))
+    config = write_config(tmp_path / "c.toml", emu.url)
+    out_url = f"{read_only.web_url}"
+    code = main(["run", FILE_URL, "--config", str(config), "--out", out_url])
+    assert code == 1  # the run's own outcome: some rows invalid
+    err = capsys.readouterr().err
+    assert "reports not uploaded" in err and "Sites.Selected with a write grant" in err
+    local = next((tmp_path / "runs").iterdir())
+    summary = json.loads((local / "summary.json").read_text(encoding="utf-8"))
+    assert summary["reports"]["uploaded"] is False and summary["reports"]["local"] == str(local)
+    assert len(emu.emulator.customers(BIZ)) == SAMPLE_VALID
