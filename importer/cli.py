@@ -102,9 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sandbox", action="store_true",
                      help="start the built-in Graph emulator on 127.0.0.1 and import into it")
 
-    run.add_argument("--inbox", metavar="DIR",
-                     help="import every spreadsheet in DIR, oldest first, moving each to "
-                          "DIR/done/ or DIR/failed/ with its report folder beside it")
+    run.add_argument("--inbox", metavar="DIR|URL",
+                     help="import every spreadsheet in DIR (or a SharePoint/OneDrive folder "
+                          "URL), oldest first, moving each to done/ or failed/ there with its "
+                          "report folder beside it")
     run.add_argument("--settle", type=float, default=2.0, metavar="S",
                      help="--inbox: leave files changed in the last S seconds (default 2)")
     run.add_argument("--log-format", choices=("text", "json"), default="text",
@@ -343,14 +344,22 @@ async def _import(args: argparse.Namespace, config: Config, options: RunOptions,
 
     fields: dict[str, object] = {}
     if args.inbox:
-        from .inbox import DONE, FAILED, run_inbox
+        from .inbox import DONE, FAILED, run_inbox, run_remote_inbox
 
-        inbox = Path(args.inbox)
-        result = await run_inbox(inbox, run_one, options, settle=args.settle, stop=stop)
-        code, counts, seconds, out_dir, fatal = (result.exit_code, dict(result.counts),
-                                                 result.seconds, inbox, "")
+        if _is_url(args.inbox):
+            if tokens is None:
+                raise ConfigError("--inbox URL reads the folder with the config's sign-in")
+            result = await run_remote_inbox(config, tokens, args.inbox, run_one, options,
+                                            settle=args.settle, stop=stop)
+            out_dir = Path(config.report.dir)
+            bases = [out_dir]
+        else:
+            inbox = out_dir = Path(args.inbox)
+            result = await run_inbox(inbox, run_one, options, settle=args.settle, stop=stop)
+            bases = [inbox / DONE, inbox / FAILED]
+        code, counts, seconds, fatal = (result.exit_code, dict(result.counts), result.seconds,
+                                        "")
         fields = {"files": len(result.files), "waiting": len(result.waiting)}
-        bases = [inbox / DONE, inbox / FAILED]
     else:
         outcome = await run_one(options)
         code, counts, seconds, out_dir, fatal = (outcome.exit_code, outcome.counts,

@@ -97,6 +97,12 @@ class Files:
         drive = self.drive(drive_id)
         return self.make_folders(drive, drive.root_id, [p for p in path.split("/") if p])
 
+    def delete(self, drive_id: str, path: str) -> None:
+        item = self.by_path(self.items[self.drive(drive_id).root_id], path)
+        for child in self.children(item):
+            self.items.pop(child.id, None)
+        self.items.pop(item.id, None)
+
     def sharing_link(self, item: Item, kind: str = "x") -> str:
         drive = self.drive(item.drive_id)
         parts = urlsplit(drive.web_url)
@@ -162,6 +168,9 @@ class Files:
         wanted = unquote(url.split("?", 1)[0]).rstrip("/").casefold()
         for drive in self.drives.values():
             base = unquote(drive.web_url).casefold()
+            if (wanted == base or wanted.startswith(base + "/")) and drive.access == "none":
+                # A site the app has no grant on shows nothing, not even what is missing.
+                raise FileError(403, "accessDenied", "Access denied")
             if wanted == base:
                 return self.items[drive.root_id]
             if wanted.startswith(base + "/"):
