@@ -153,6 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "a run would work. Creates nothing. Exit 0: ready; 3: not ready; 2: config.",
     )
     common(chk)
+    chk.add_argument("--input", metavar="URL",
+                     help="also check that the sign-in can read this SharePoint/OneDrive file")
+    chk.add_argument("--inbox", metavar="URL",
+                     help="also check that it can read and write this folder (an inbox)")
+    chk.add_argument("--out", metavar="URL",
+                     help="also check that it can write this folder (reports)")
 
     biz = sub.add_parser(
         "businesses",
@@ -244,9 +250,15 @@ def _config(args: argparse.Namespace) -> Config:
 async def _run(args: argparse.Namespace) -> int:
     from .runner import RunOptions
 
+    config = _config(args)
+    if not (args.input or args.inbox):
+        # [files] input, else inbox: a nightly job needs no arguments.
+        args.input = config.files.input or None
+        args.inbox = None if args.input else config.files.inbox or None
+    if not args.out and config.files.out and not args.inbox:
+        args.out = config.files.out
     if not (args.input or args.inbox):
         raise UsageError("INPUT is required: name the spreadsheet to import, or use --inbox DIR")
-    config = _config(args)
     if not args.config and not os.environ.get(CONFIG_ENV) and not (args.sandbox or args.dry_run):
         raise UsageError(
             "no config: pass --config FILE (start from config.example.toml), "
@@ -559,7 +571,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             if not args.config and not os.environ.get(CONFIG_ENV):
                 raise UsageError("no config: pass --config FILE (start from config.example.toml)")
-            return asyncio.run(check(_config(args)))
+            urls = {"input": args.input, "inbox": args.inbox, "out": args.out}
+            for role, url in urls.items():
+                if url and not _is_url(url):
+                    raise UsageError(f"--{role} {url}: check takes a SharePoint or OneDrive "
+                                     "https:// URL here")
+            return asyncio.run(check(_config(args), files=urls))
         if args.command == "businesses":
             return _businesses(args)
         if args.command == "sandbox":

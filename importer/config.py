@@ -91,6 +91,15 @@ class ReportSection:
 
 
 @dataclass(frozen=True)
+class FilesSection:
+    """Files on SharePoint or OneDrive (https URLs; "" for none)."""
+
+    input: str = ""  # the spreadsheet a run reads when no INPUT is given
+    inbox: str = ""  # the folder a run takes as its inbox when neither INPUT nor --inbox is given
+    out: str = ""  # the folder the reports are uploaded to
+
+
+@dataclass(frozen=True)
 class Config:
     graph: GraphSection = field(default_factory=GraphSection)
     auth: AuthSection = field(default_factory=AuthSection)
@@ -100,6 +109,7 @@ class Config:
     import_: ImportSection = field(default_factory=ImportSection)
     state: StateSection = field(default_factory=StateSection)
     report: ReportSection = field(default_factory=ReportSection)
+    files: FilesSection = field(default_factory=FilesSection)
     path: str = ""  # where it was read from, "" for defaults
 
     def public_dict(self) -> dict[str, Any]:
@@ -121,6 +131,7 @@ _SECTIONS: dict[str, tuple[str, type]] = {
     "import": ("import_", ImportSection),
     "state": ("state", StateSection),
     "report": ("report", ReportSection),
+    "files": ("files", FilesSection),
 }
 
 
@@ -210,6 +221,10 @@ def validate(config: Config, where: str = "config") -> None:
     if config.mapping.unreadable_phone not in UNREADABLE_PHONE:
         raise bad(f"mapping.unreadable_phone must be one of {', '.join(UNREADABLE_PHONE)}, "
                   f"not {config.mapping.unreadable_phone!r}")
+    for key in ("input", "inbox", "out"):
+        url = getattr(config.files, key)
+        if url and not url.lower().startswith("https://"):
+            raise bad(f"files.{key} must be an https:// URL of SharePoint or OneDrive, not {url!r}")
     region = config.mapping.default_region
     if region and (len(region) != 2 or not region.isalpha()):
         raise bad(f"mapping.default_region must be a two-letter ISO country code, not {region!r}")

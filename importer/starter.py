@@ -137,6 +137,17 @@ dir = ""
 # Where run folders (results.csv, failures.csv, summary.json) are created.
 dir = "runs"
 
+[files]
+# Files on SharePoint or OneDrive (docs/sharepoint-and-onedrive.md). Each is an https URL
+# copied from the browser (a sharing link or the item's own URL) or "" for none; the command
+# line's INPUT, --inbox and --out win over them, and 'check' tests each one.
+# The spreadsheet 'run' reads when no INPUT is given.
+input = ""
+# The folder 'run' takes as its inbox when neither INPUT nor --inbox is given.
+inbox = ""
+# The folder a run's report folder is uploaded to (after it is written locally).
+out = ""
+
 [columns]
 # Sheet header = customer field. Listed columns override automatic recognition; "ignore"
 # drops a column. Fields: displayName, title, firstName, middleName, lastName, suffix,
