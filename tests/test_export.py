@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -149,3 +150,27 @@ def test_more_addresses_than_places_are_counted() -> None:
         {"city": c, "type": "other"} for c in ("B", "C", "D", "E")]}
     row, lost = export_row(many)
     assert lost == 1 and row.count("B") == 1
+
+
+def test_export_to_a_sharepoint_folder_url(emu: ThreadedEmulator, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    library = "https://contoso.sharepoint.com/sites/Front/Shared%20Documents"
+    files = emu.emulator.files
+    drive = emu.call(lambda: files.add_drive(library))
+    emu.call(files.folder, drive.id, "Backups")
+    for fields in ODD:
+        emu.call(emu.emulator.add_customer, FRONT, fields)
+    config = write_config(tmp_path / "c.toml", emu.url, business=FRONT)
+    assert main(["export", "--config", str(config), "--out", f"{library}/Backups",
+                 "--format", "csv"]) == 0
+    printed = capsys.readouterr().out
+    [backup] = files.children(files.folder(drive.id, "Backups"))
+    assert backup.name.startswith("customers-") and backup.name.endswith(".csv")
+    assert f"to {library}/Backups/{backup.name}" in printed
+    assert backup.content is not None and backup.content.count(b"\n") == 4
+    assert not list(Path(tempfile.gettempdir()).glob("bookings-export-*/*.csv"))
+    # The backup runs straight from its URL into another business.
+    target = write_config(tmp_path / "back.toml", emu.url, business=BACK)
+    assert main(["run", f"{library}/Backups/{backup.name}", "--config", str(target),
+                 "--quiet", "--out", str(tmp_path / "run")]) == 0
+    assert len(emu.emulator.customers(BACK)) == 3

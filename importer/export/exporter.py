@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import time
 from collections.abc import AsyncIterator
@@ -72,11 +73,26 @@ async def export_customers(config: Config, tokens: TokenSource, out: str,
             raise UsageError(f"--out {out}: name a .csv or .xlsx file, or a SharePoint or "
                              "OneDrive folder URL")
     outcome = ExportOutcome(str(path), 0)
+    try:
+        await _export(config, tokens, out, chosen, path, outcome)
+    finally:
+        if remote:
+            shutil.rmtree(path.parent, ignore_errors=True)  # the local copy of an upload
+    if outcome.lost_addresses:
+        log.warning("%d address(es) left out: a row holds one home, one business and one "
+                    "other address", outcome.lost_addresses)
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+async def _export(config: Config, tokens: TokenSource, out: str, chosen: list[str],
+                  path: Path, outcome: ExportOutcome) -> None:
+    column = config.import_.business_column
     async with new_session(config) as session:
         client = GraphClient(session, graph_root(config), config.graph.version, tokens,
                              timeout=config.limits.timeout)
-        target = None
-        if remote:
+        drive = target = None
+        if is_url(out):
             from ..drive import DriveClient
 
             drive = DriveClient(client, config)
@@ -97,16 +113,9 @@ async def export_customers(config: Config, tokens: TokenSource, out: str,
             raise
         sheet.close()
         outcome.rows = sheet.rows
-        if remote and target is not None:
+        if drive is not None and target is not None:
             uploaded = await drive.upload_file(target, path, path.name)
             outcome.where = uploaded.web_url or f"{out.rstrip('/')}/{path.name}"
-            path.unlink(missing_ok=True)
-            path.parent.rmdir()
-    if outcome.lost_addresses:
-        log.warning("%d address(es) left out: a row holds one home, one business and one "
-                    "other address", outcome.lost_addresses)
-    outcome.seconds = time.monotonic() - started
-    return outcome
 
 
 async def _customers(client: GraphClient, config: Config,
