@@ -283,10 +283,11 @@ async def _send(args: argparse.Namespace, config: Config, options: RunOptions,
     """The import itself (into the emulator with --sandbox); ``stop`` set: take no new rows."""
     progress = Progress(enabled=None if not (args.quiet or args.log_format == "json") else False)
     if args.sandbox and not args.dry_run:
-        from .emulator import EmulatorSettings, running_emulator
+        from .emulator import SANDBOX_LIBRARY, EmulatorSettings, running_emulator
 
         token = secrets.token_urlsafe(24)
-        settings = EmulatorSettings(tokens={token}, latency=0.02, jitter=0.01)
+        settings = EmulatorSettings(tokens={token}, latency=0.02, jitter=0.01,
+                                    libraries=(SANDBOX_LIBRARY,))
         async with running_emulator(settings) as emu:
             graph = dataclasses.replace(
                 config.graph,
@@ -534,10 +535,10 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from .emulator import EmulatorSettings, serve_forever
+    from .emulator import SANDBOX_LIBRARY, EmulatorSettings, serve_forever
 
     settings = EmulatorSettings(latency=args.latency, jitter=args.jitter,
-                                max_concurrent=args.max_concurrent)
+                                max_concurrent=args.max_concurrent, libraries=(SANDBOX_LIBRARY,))
     serve_forever(settings, args.host, args.port)
     return 0
 

@@ -218,3 +218,16 @@ def test_a_failed_upload_keeps_the_local_reports_and_says_where_they_are(
     summary = json.loads((local / "summary.json").read_text(encoding="utf-8"))
     assert summary["reports"]["uploaded"] is False and summary["reports"]["local"] == str(local)
     assert len(emu.emulator.customers(BIZ)) == SAMPLE_VALID
+
+
+def test_the_sandbox_has_a_library_to_upload_reports_to(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from importer.emulator import SANDBOX_LIBRARY
+
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", str(SAMPLES / "customers.csv"), "--sandbox", "--quiet",
+                 "--out", f"{SANDBOX_LIBRARY}/Reports"])
+    assert code == 1  # the samples hold invalid rows on purpose
+    local = next((tmp_path / "runs").iterdir())
+    assert f"reports uploaded to {SANDBOX_LIBRARY}/Reports/{local.name}" in capsys.readouterr().out

@@ -156,3 +156,19 @@ async def test_files_calls_need_a_token(api: Api) -> None:
     async with aiohttp.ClientSession() as bare, bare.get(
             api.url(f"/drives/{drive.id}/root/children")) as resp:
         assert resp.status == 401
+
+
+async def test_the_admin_endpoint_stores_files_for_another_process() -> None:
+    settings = EmulatorSettings(libraries=("https://contoso.sharepoint.com/sites/S/Docs",))
+    async with running_emulator(settings) as server, aiohttp.ClientSession() as http:
+        body = {"library": SITE, "path": "Inbox/a.csv", "content": base64.b64encode(b"x").decode()}
+        async with http.post(f"{server.url}/_emulator/files", json=body) as resp:
+            assert resp.status == 200
+            made = await resp.json()
+        assert made["webUrl"] == f"{SITE}/Inbox/a.csv"
+        files = server.emulator.files
+        assert files.resolve(made["sharingLink"]).id == made["id"]
+        library = files.resolve("https://contoso.sharepoint.com/sites/S/Docs")
+        assert [i.name for i in files.children(library)] == ["Backups", "Inbox", "Reports"]
+        async with http.post(f"{server.url}/_emulator/files", json={"path": "x"}) as resp:
+            assert resp.status == 400

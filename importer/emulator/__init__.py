@@ -17,12 +17,13 @@ from .faults import KINDS as FAULT_KINDS
 from .faults import FaultRule
 from .files import Drive, Files, Item
 from .server import RunningEmulator, running_emulator, serve_forever
-from .settings import EmulatorSettings
+from .settings import SANDBOX_LIBRARY, EmulatorSettings
 from .state import Counters, Emulator, LoggedRequest
 
 __all__ = [
     "EMULATOR_KEY",
     "FAULT_KINDS",
+    "SANDBOX_LIBRARY",
     "Counters",
     "Drive",
     "Emulator",

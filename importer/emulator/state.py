@@ -74,6 +74,10 @@ class Emulator:
         }
         self._customers: dict[str, dict[str, dict[str, Any]]] = {}
         self.files = Files()  # drives, folders and files (SharePoint, OneDrive)
+        for library in s.libraries:
+            drive = self.files.add_drive(library)
+            for folder in ("Inbox", "Reports", "Backups"):
+                self.files.folder(drive.id, folder)
         self._tokens = set(s.tokens) if s.tokens is not None else None
         self._revoked: set[str] = set()
         self.request_log: list[LoggedRequest] = []
