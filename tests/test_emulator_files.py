@@ -172,3 +172,38 @@ async def test_the_admin_endpoint_stores_files_for_another_process() -> None:
         assert [i.name for i in files.children(library)] == ["Backups", "Inbox", "Reports"]
         async with http.post(f"{server.url}/_emulator/files", json={"path": "x"}) as resp:
             assert resp.status == 400
+
+
+async def test_the_client_follows_a_next_page_only_on_the_graph_root(api: Api) -> None:
+    from importer.config import Config
+    from importer.drive import DriveClient, DriveItem
+    from importer.errors import ServiceRefused
+    from importer.send import GraphClient
+    from importer.signin import StaticToken
+
+    drive = files(api).add_drive(SITE)
+    for name in ("a.csv", "b.csv", "c.csv"):
+        files(api).put(drive.id, f"In/{name}", b"x")
+    folder = files(api).folder(drive.id, "In")
+    client = DriveClient(GraphClient(api.http, api.server.url, "v1.0", StaticToken(TOKEN)),
+                         Config())
+    item = DriveItem(drive.id, folder.id, "In", 0, "", "", True)
+    assert [i.name for i in await client.children(item, "In")] == ["a.csv", "b.csv", "c.csv"]
+    elsewhere = api.server.download_url  # another host: the token must not go there
+    import importer.emulator.drives as drives
+
+    real = drives._children
+
+    def next_elsewhere(*args: Any) -> Any:
+        outcome = real(*args)
+        if isinstance(outcome.body, dict) and "@odata.nextLink" in outcome.body:
+            outcome.body["@odata.nextLink"] = f"{elsewhere}/v1.0/steal"
+        return outcome
+
+    drives._children = next_elsewhere
+    try:
+        with pytest.raises(ServiceRefused, match="another host"):
+            await client.children(item, "In")
+    finally:
+        drives._children = real
+    assert not files(api).downloads

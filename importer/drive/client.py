@@ -25,6 +25,9 @@ READ_PERMISSION = ("Files.Read.All or Sites.Read.All (application), or Sites.Sel
 WRITE_PERMISSION = ("Files.ReadWrite.All or Sites.ReadWrite.All (application), or "
                     "Sites.Selected with a write grant on this site")
 CHUNK = 256 * 1024
+# A folder listing that never ends (a nextLink that loops) must still end: 10,000 pages of up
+# to 200 items is two million files, far beyond any inbox.
+MAX_PAGES = 10_000
 LOOPBACK = ("127.", "localhost", "[::1]")
 
 
@@ -134,13 +137,23 @@ class DriveClient:
         """Every item in the folder, following @odata.nextLink until it is absent."""
         found: list[DriveItem] = []
         url: str | None = f"{self.item_url(folder)}/children"
-        while url:
-            resp = await self._call(what, "GET", url)
+        for _ in range(MAX_PAGES):
+            if not url:
+                return found
+            resp = await self._call(what, "GET", self.same_root(url, what))
             body = resp.body if isinstance(resp.body, dict) else {}
             found += [DriveItem.from_json(v) for v in body.get("value") or []
                       if isinstance(v, dict)]
             url = body.get("@odata.nextLink")
-        return found
+        raise ServiceRefused(f"{what}: the folder listing did not end after {MAX_PAGES} pages")
+
+    def same_root(self, url: str, what: str) -> str:
+        """``url`` when it is on the Graph root: the token goes to no other host."""
+        root = urlsplit(self.client.root)
+        if not isinstance(url, str) or urlsplit(url)[:2] != root[:2]:
+            raise ServiceRefused(f"{what}: Graph's next page is on another host "
+                                 f"({urlsplit(str(url)).netloc or '?'}); not followed")
+        return url
 
     async def download(self, item: DriveItem, dest: Path, max_bytes: int, what: str) -> int:
         """Stream the file's content to ``dest`` (bytes written). ``/content`` answers with a

@@ -135,3 +135,7 @@ async def _customers(client: GraphClient, config: Config,
             if isinstance(item, dict):
                 yield item
         url = body.get("@odata.nextLink")
+        if url and (not isinstance(url, str) or not url.startswith(client.root + "/")):
+            # The token goes to the Graph root only.
+            raise ServiceRefused(f"business {business_id!r}: Graph's next page is not on "
+                                 f"{client.root}; not followed")
