@@ -215,7 +215,11 @@ def render_starter(headers: Sequence[str], source: str, config_name: str = DEFAU
         source_arg=_shell_arg(" ".join(source.splitlines())),
         config_arg=_shell_arg(config_name),
     )
-    lines = [head + _SECTIONS.rstrip("\n")]
+    sections = _SECTIONS
+    if source.lower().startswith("https://"):
+        # Made from a SharePoint/OneDrive file: a run with no INPUT reads that file again.
+        sections = sections.replace('\ninput = ""\n', f"\ninput = {toml_string(source)}\n", 1)
+    lines = [head + sections.rstrip("\n")]
     if not any(name in NAME_FIELDS for _, name in columns):
         lines.append(_NO_NAME.rstrip("\n"))
     for note in notes:

@@ -231,3 +231,24 @@ def test_the_sandbox_has_a_library_to_upload_reports_to(
     assert code == 1  # the samples hold invalid rows on purpose
     local = next((tmp_path / "runs").iterdir())
     assert f"reports uploaded to {SANDBOX_LIBRARY}/Reports/{local.name}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("name", "local"),
+    [("customers list.xlsx", "customers list.xlsx"), ("..", "input"), ("", "input"),
+     ("../../x.csv", "_.._x.csv"), ("a\\..\\b.xlsx", "a_.._b.xlsx"), ("x" * 300 + ".csv", "input.csv")],
+)
+def test_the_temporary_copy_stays_in_its_folder_whatever_the_name(name: str, local: str) -> None:
+    from importer.drive.fetch import local_name
+
+    assert local_name(name) == local
+
+
+def test_init_from_a_url_writes_it_as_the_input(emu: ThreadedEmulator, tmp_path: Path) -> None:
+    from importer.config import load_config
+
+    put_sample(emu)
+    config = write_config(tmp_path / "c.toml", emu.url)
+    starter = tmp_path / "starter.toml"
+    assert main(["init", FILE_URL, "--config", str(config), "--output", str(starter)]) == 0
+    assert load_config(starter).files.input == FILE_URL

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -46,9 +47,19 @@ async def download_input(config: Config, tokens: TokenSource | None, url: str, w
                                   "--inbox URL to import every file in the folder")
         if item.size > limit:
             raise too_big(url, item.size, limit)
-        dest = work / (PurePosixPath(item.name).name or "input")
+        dest = work / local_name(item.name)
         await drive.download(item, dest, limit, url)
     return FetchedInput(dest, item, url, item.source(url))
+
+
+def local_name(name: str) -> str:
+    """A name for the temporary copy that stays inside its folder on every platform, keeping
+    the extension the reader goes by (a drive item's name is the service's word, not ours)."""
+    suffix = PurePosixPath(name.replace("\\", "/")).suffix
+    stem = re.sub(r'[\x00-\x1f\\/:*?"<>|]', "_", name).strip(" .")[:120]
+    if not stem or not stem.endswith(suffix):
+        stem = f"input{suffix}"
+    return stem if stem not in (".", "..") else "input"
 
 
 def _private_dir() -> Path:
