@@ -314,6 +314,7 @@ async def _send(args: argparse.Namespace, config: Config, options: RunOptions,
 
 
 def _is_url(text: object) -> bool:
+    """A SharePoint/OneDrive URL rather than a path (the drive part checks it further)."""
     return isinstance(text, str) and text.lower().startswith(("https://", "http://"))
 
 
@@ -374,6 +375,10 @@ async def _import(args: argparse.Namespace, config: Config, options: RunOptions,
                                         "")
         fields = {"files": len(result.files), "waiting": len(result.waiting)}
     else:
+        if _is_url(args.out) and tokens is not None:
+            from .drive import check_folder
+
+            await check_folder(config, tokens, "out", args.out)  # before anything is sent
         outcome = await run_one(options)
         code, counts, seconds, out_dir, fatal = (outcome.exit_code, outcome.counts,
                                                  outcome.seconds, outcome.out_dir, outcome.fatal)

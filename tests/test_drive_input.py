@@ -205,19 +205,35 @@ def test_a_failed_upload_keeps_the_local_reports_and_says_where_they_are(
         emu: ThreadedEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    put_sample(emu)
-    read_only = emu.call(lambda: emu.emulator.files.add_drive(
-        "https://contoso.sharepoint.com/sites/Office/Shared%20Documents", access="read"))
+    drive, _ = put_sample(emu)
+    emu.call(emu.emulator.files.folder, drive.id, "Reports")
+    emu.call(emu.emulator.set_faults, [FaultRule("status_503", methods=("PUT",),
+                                                 path_contains=":/content")])
     config = write_config(tmp_path / "c.toml", emu.url)
-    out_url = f"{read_only.web_url}"
-    code = main(["run", FILE_URL, "--config", str(config), "--out", out_url])
+    code = main(["run", FILE_URL, "--config", str(config), "--out", f"{LIBRARY}/Reports"])
     assert code == 1  # the run's own outcome: some rows invalid
     err = capsys.readouterr().err
-    assert "reports not uploaded" in err and "Sites.Selected with a write grant" in err
+    assert "reports not uploaded" in err and "HTTP 503" in err
     local = next((tmp_path / "runs").iterdir())
     summary = json.loads((local / "summary.json").read_text(encoding="utf-8"))
     assert summary["reports"]["uploaded"] is False and summary["reports"]["local"] == str(local)
     assert len(emu.emulator.customers(BIZ)) == SAMPLE_VALID
+    puts = [r for r in emu.emulator.request_log if r.method == "PUT"]
+    assert len(puts) == 6, "the upload was retried as often as [limits] max_attempts says"
+
+
+def test_a_report_folder_that_cannot_be_written_is_refused_before_anything_is_sent(
+        emu: ThreadedEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    put_sample(emu)
+    read_only = emu.call(lambda: emu.emulator.files.add_drive(
+        "https://contoso.sharepoint.com/sites/Office/Shared%20Documents", access="read"))
+    config = write_config(tmp_path / "c.toml", emu.url)
+    assert main(["run", FILE_URL, "--config", str(config), "--out", read_only.web_url]) == 3
+    err = capsys.readouterr().err.strip()
+    assert "Sites.Selected with a write grant" in err and len(err.splitlines()) == 1
+    assert emu.emulator.customers(BIZ) == [] and not (tmp_path / "runs").exists()
 
 
 def test_the_sandbox_has_a_library_to_upload_reports_to(

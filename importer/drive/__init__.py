@@ -13,7 +13,7 @@ knows nothing of customers, the mapper or the report files' contents.
 from .client import DriveClient, DriveItem, check_url, is_url, share_id
 from .fetch import FetchedInput, download_input, fetch_input, fetched_copy
 from .probe import probe
-from .publish import upload_reports
+from .publish import check_folder, upload_reports
 
-__all__ = ["DriveClient", "DriveItem", "FetchedInput", "check_url", "download_input",
+__all__ = ["DriveClient", "DriveItem", "FetchedInput", "check_folder", "check_url", "download_input",
            "fetch_input", "fetched_copy", "is_url", "probe", "share_id", "upload_reports"]

@@ -28,7 +28,6 @@ CHUNK = 256 * 1024
 # A folder listing that never ends (a nextLink that loops) must still end: 10,000 pages of up
 # to 200 items is two million files, far beyond any inbox.
 MAX_PAGES = 10_000
-LOOPBACK = ("127.", "localhost", "[::1]")
 
 
 def is_url(text: object) -> bool:

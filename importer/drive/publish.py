@@ -6,11 +6,26 @@ import logging
 from pathlib import Path
 
 from ..config import Config
+from ..errors import ServiceRefused
 from ..send import GraphClient, graph_root, new_session
 from ..signin import TokenSource
 from .client import DriveClient, check_url
 
 log = logging.getLogger("importer.drive")
+
+
+async def check_folder(config: Config, tokens: TokenSource, role: str, url: str) -> None:
+    """Before a run: refuse at once (one line, naming the missing permission) a folder URL
+    that the sign-in cannot write, rather than after every row was sent."""
+    from .probe import probe
+
+    check_url(url)
+    async with new_session(config) as session:
+        client = GraphClient(session, graph_root(config), config.graph.version, tokens,
+                             timeout=config.limits.timeout)
+        usable, text = await probe(client, config, role, url)
+    if not usable:
+        raise ServiceRefused(text)
 
 
 async def upload_reports(config: Config, tokens: TokenSource, folder_url: str, local: Path,

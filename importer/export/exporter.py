@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
+from ..drive import DriveClient, is_url
 from ..errors import ConfigError, ServiceRefused, UsageError
 from ..map import export_headers, export_row
 from ..report import EXPORT_SUFFIXES, ExportFile
@@ -41,10 +42,6 @@ class ExportOutcome:
     def line(self) -> str:
         per = ", ".join(f"{n} from {b}" for b, n in self.businesses.items())
         return f"exported {self.rows} customer(s) ({per}) to {self.where} in {self.seconds:.1f} s"
-
-
-def is_url(text: str) -> bool:
-    return text.lower().startswith(("https://", "http://"))
 
 
 async def export_customers(config: Config, tokens: TokenSource, out: str,
@@ -93,8 +90,6 @@ async def _export(config: Config, tokens: TokenSource, out: str, chosen: list[st
                              timeout=config.limits.timeout)
         drive = target = None
         if is_url(out):
-            from ..drive import DriveClient
-
             drive = DriveClient(client, config)
             target = await drive.folder_for_writing(out)
         sheet = ExportFile(path, export_headers(column))
