@@ -43,8 +43,15 @@ from datetime import datetime
 from pathlib import Path
 
 from .config import Config
-from .drive import DriveClient, DriveItem, check_url, fetch_input
-from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ImporterError, UsageError
+from .drive import DriveClient, DriveItem, check_url, fetch_input, probe
+from .errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    ImporterError,
+    ServiceRefused,
+    UsageError,
+)
 from .report import REPORT_SUFFIX, SUMMARY, default_run_dir, logs, summary_line
 from .runner import RunOptions, RunOutcome, state_dir
 from .send import GraphClient, GraphError, TransportError, graph_root, new_session
@@ -362,12 +369,18 @@ async def run_remote_inbox(
     imported = _Imported(state_dir(config) / IMPORTED_STATE)
     files: list[FileOutcome] = []
     async with new_session(config) as session:
-        drive = DriveClient(GraphClient(session, graph_root(config), config.graph.version,
-                                        tokens, timeout=config.limits.timeout), config)
+        client = GraphClient(session, graph_root(config), config.graph.version, tokens,
+                             timeout=config.limits.timeout)
+        drive = DriveClient(client, config)
         folder = await drive.resolve(url)
         if not folder.is_folder:
             raise UsageError(f"--inbox {url}: not a folder; name the SharePoint or OneDrive "
                              "folder the spreadsheets are dropped into")
+        # Files are moved out of it: a folder that cannot be written is refused before any
+        # file is imported (else each would be imported, then stay, run after run).
+        usable, problem = await probe(client, config, "inbox", url)
+        if not usable:
+            raise ServiceRefused(problem)
         listed = _remote_candidates(await drive.children(folder, url))
         now = clock()
         fresh = [i for i in listed if _age(i, now) < settle]

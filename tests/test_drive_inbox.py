@@ -123,3 +123,14 @@ def test_a_folder_without_access_names_the_missing_permission(
     assert run_inbox(config) == 3
     err = capsys.readouterr().err.strip()
     assert "access denied" in err and "Sites.Selected" in err and len(err.splitlines()) == 1
+
+
+def test_a_folder_that_cannot_be_written_is_refused_before_any_file_is_imported(
+        emu: ThreadedEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    drive = emu.call(lambda: emu.emulator.files.add_drive(LIBRARY, access="read"))
+    drop(emu, drive.id, "a.csv", b"Name,Email\nAnn,ann@x.com\n", minutes=1)
+    config = write_config(tmp_path / "c.toml", emu.url)
+    assert run_inbox(config) == 3
+    err = capsys.readouterr().err.strip()
+    assert "Sites.Selected with a write grant" in err and len(err.splitlines()) == 1
+    assert emu.emulator.customers(BIZ) == [] and emu.emulator.files.downloads == []
