@@ -116,8 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     pre = sub.add_parser(
         "preview",
         help="show how a spreadsheet would be imported; sends nothing",
-        description="Read and check every row of a spreadsheet as a run would, without any "
-                    "network: the sheet and header row used, which column feeds which field, "
+        description="Read and check every row of a spreadsheet as a run would, sending "
+                    "nothing (a SharePoint or OneDrive URL is read through Graph with the "
+                    "config's sign-in; a local file needs no network): the sheet and header "
+                    "row used, which column feeds which field, "
                     "the first problems, and the first customers exactly as they would be "
                     "created. Exit 0: every row valid; 1: some rows invalid; 2: unreadable "
                     "input or config.",

@@ -74,6 +74,7 @@ class FileOutcome:
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     error: str = ""
+    url: str = ""  # a file of a SharePoint/OneDrive inbox: its URL
 
 
 @dataclass
@@ -262,7 +263,7 @@ async def run_inbox(
 
 
 def _announce(inbox: Path | str, f: FileOutcome) -> None:
-    fields = {"input": str(f.input), "moved_to": str(f.moved_to) if f.moved_to else None,
+    fields = {"input": f.url or str(f.input), "moved_to": str(f.moved_to) if f.moved_to else None,
               "report": str(f.report) if f.report else None, "exit_code": f.exit_code,
               "counts": f.counts, "seconds": round(f.seconds, 3)}
     if f.error:
@@ -437,7 +438,7 @@ async def _import_remote(config: Config, tokens: TokenSource, url: str, drive: D
             if exc.exit_code != EXIT_USAGE:
                 shutil.rmtree(local, ignore_errors=True)
                 return FileOutcome(shown, exc.exit_code, error=str(exc),
-                                   seconds=time.monotonic() - started)
+                                   seconds=time.monotonic() - started, url=file_url)
             _record_refusal(local, shown, exc)
             code, counts, error = exc.exit_code, {}, str(exc)
         else:
@@ -463,4 +464,5 @@ async def _import_remote(config: Config, tokens: TokenSource, url: str, drive: D
                              f"{exc.code or exc}: open in Excel, checked out, or no write "
                              "permission?); left for the next run, which moves it without "
                              "reading it again")
-    return FileOutcome(shown, code, moved, report, counts, time.monotonic() - started, error)
+    return FileOutcome(shown, code, moved, report, counts, time.monotonic() - started, error,
+                       url=file_url)

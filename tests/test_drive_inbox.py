@@ -64,7 +64,7 @@ def test_every_spreadsheet_of_the_folder_is_imported_and_moved_with_its_report(
     assert run_inbox(config, "--log-format", "json") == 1
     events = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     files = [e for e in events if e["event"] == "file"]
-    assert [Path(e["input"]).name for e in files] == ["a.csv", "b.xlsx"], "oldest first"
+    assert [e["input"] for e in files] == [f"{INBOX}/a.csv", f"{INBOX}/b.xlsx"], "oldest first"
     assert sorted(names(emu, drive.id, "Inbox")) == ["done", "notes.txt", "~$b.xlsx"]
     assert names(emu, drive.id, "Inbox/done") == ["a.csv", "a.csv.report", "b.xlsx",
                                                   "b.xlsx.report"]
