@@ -56,7 +56,8 @@ def put_sample(emu: ThreadedEmulator, access: str = "write"):  # type: ignore[no
 def test_a_run_reads_the_file_through_graph_and_records_where_it_came_from(
         emu: ThreadedEmulator, tmp_path: Path, private_temp: Path, kind: str) -> None:
     _, item = put_sample(emu)
-    url = FILE_URL if kind == "own URL" else emu.call(emu.emulator.files.sharing_link, item)
+    url = (FILE_URL if kind == "own URL"
+           else emu.call(emu.emulator.files.sharing_link, item) + "?e=Xy12Ab")
     config = write_config(tmp_path / "c.toml", emu.url)
     out = tmp_path / "run"
     assert main(["run", url, "--config", str(config), "--out", str(out), "--quiet"]) == 1

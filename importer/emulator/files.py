@@ -160,8 +160,9 @@ class Files:
 
     def resolve(self, url: str) -> Item:
         """The item a sharing link or an item's own URL names."""
-        if url in self.links:
-            item = self.items.get(self.links[url])
+        link = url if url in self.links else url.split("?", 1)[0]  # "?e=…" as Teams adds
+        if link in self.links:
+            item = self.items.get(self.links[link])
             if item is None:
                 raise not_found()
             return item
