@@ -269,3 +269,27 @@ def test_init_from_a_url_writes_it_as_the_input(emu: ThreadedEmulator, tmp_path:
     starter = tmp_path / "starter.toml"
     assert main(["init", FILE_URL, "--config", str(config), "--output", str(starter)]) == 0
     assert load_config(starter).files.input == FILE_URL
+
+
+def test_large_reports_go_up_in_an_upload_session_without_the_token(
+        emu: ThreadedEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importer.drive.client as drive_client
+
+    monkeypatch.setattr(drive_client, "SIMPLE_UPLOAD_MAX", 100)  # every report file is "large"
+    monkeypatch.setattr(drive_client, "UPLOAD_RANGE", 700)
+    monkeypatch.chdir(tmp_path)
+    drive, _ = put_sample(emu)
+    emu.call(emu.emulator.files.folder, drive.id, "Reports")
+    emu.call(emu.emulator.set_faults, [FaultRule("status_503", every=3, methods=("PUT",),
+                                                 path_contains="/_upload/")])
+    config = write_config(tmp_path / "c.toml", emu.url)
+    assert main(["run", FILE_URL, "--config", str(config), "--quiet",
+                 "--out", f"{LIBRARY}/Reports"]) == 1
+    local = next((tmp_path / "runs").iterdir())
+    for path in local.rglob("*"):
+        if path.is_file():
+            rel = path.relative_to(local).as_posix()
+            assert download(emu, "Reports", f"{local.name}/{rel}") == path.read_bytes(), rel
+    uploads = [d for d in emu.emulator.files.downloads if d.get("upload")]
+    assert len(uploads) > 10 and not any(d["authorization"] for d in uploads)
+    assert emu.emulator.files.sessions == {}, "every session completed"

@@ -15,7 +15,14 @@ import aiohttp
 
 from ..config import Config
 from ..errors import InputError, ServiceRefused, UsageError
-from ..send import GraphClient, GraphError, GraphResponse, TransportError, retry_policy
+from ..send import (
+    GraphClient,
+    GraphError,
+    GraphResponse,
+    TransportError,
+    error_parts,
+    retry_policy,
+)
 
 log = logging.getLogger("importer.drive")
 
@@ -25,6 +32,10 @@ READ_PERMISSION = ("Files.Read.All or Sites.Read.All (application), or Sites.Sel
 WRITE_PERMISSION = ("Files.ReadWrite.All or Sites.ReadWrite.All (application), or "
                     "Sites.Selected with a write grant on this site")
 CHUNK = 256 * 1024
+# Larger files go up in an upload session, in ranges (multiples of 320 KiB, as Graph asks),
+# read from disk one range at a time instead of held whole.
+SIMPLE_UPLOAD_MAX = 60 * 2**20
+UPLOAD_RANGE = 32 * 320 * 1024
 # A folder listing that never ends (a nextLink that loops) must still end: 10,000 pages of up
 # to 200 items is two million files, far beyond any inbox.
 MAX_PAGES = 10_000
@@ -216,15 +227,61 @@ class DriveClient:
         resp = await self._call(what, "PUT", url, data=data, writing=True)
         return DriveItem.from_json(resp.body)
 
-    async def upload_file(self, folder: DriveItem, path: Path, rel_path: str) -> DriveItem:
-        return await self.upload(folder, rel_path, path.read_bytes(), rel_path)
+    async def upload_file(self, folder: DriveItem, path: Path, rel_path: str,
+                          what: str = "") -> DriveItem:
+        """Upload a local file as ``rel_path`` under the folder: in one PUT, or in an upload
+        session's ranges when it is larger than SIMPLE_UPLOAD_MAX."""
+        what = what or rel_path
+        size = path.stat().st_size
+        if size <= SIMPLE_UPLOAD_MAX:
+            return await self.upload(folder, rel_path, path.read_bytes(), what)
+        url = (f"{self.item_url(folder)}:/{_path(rel_path)}:/createUploadSession"
+               f"?@microsoft.graph.conflictBehavior=replace")
+        resp = await self._call(what, "POST", url,
+                                {"item": {"@microsoft.graph.conflictBehavior": "replace"}},
+                                writing=True)
+        body = resp.body if isinstance(resp.body, dict) else {}
+        upload_url = str(body.get("uploadUrl") or "")
+        try:
+            check_url(upload_url, "the upload session's URL")
+        except UsageError:
+            raise ServiceRefused(f"{what}: Graph gave an upload session URL that is not "
+                                 "https; not used") from None
+        answer: Any = None
+        with path.open("rb") as f:
+            for start in range(0, size, UPLOAD_RANGE):
+                f.seek(start)
+                piece = f.read(UPLOAD_RANGE)
+                try:
+                    answer = await self._retry(self._put_range, upload_url, piece, start, size)
+                except (GraphError, TransportError) as exc:
+                    raise refusal(exc, what, writing=True) from None
+        return DriveItem.from_json(answer)
+
+    async def _put_range(self, url: str, piece: bytes, start: int, total: int) -> Any:
+        """One range of an upload session, without the token (the URL carries its own)."""
+        headers = {"Content-Range": f"bytes {start}-{start + len(piece) - 1}/{total}"}
+        try:
+            async with self.client.session.put(url, data=piece, headers=headers,
+                                               timeout=self.client.timeout) as got:
+                body = await got.json(content_type=None) if got.content_length != 0 else None
+                if got.status not in (200, 201, 202):
+                    code, message, _ = error_parts(body)
+                    raise GraphError(got.status, code or "upload", message or
+                                     f"the upload host answered HTTP {got.status}")
+                return body
+        except TimeoutError:
+            raise TransportError("the upload timed out", maybe_received=True) from None
+        except (aiohttp.ClientError, ValueError) as exc:
+            raise TransportError(f"upload failed: {type(exc).__name__}",
+                                 maybe_received=True) from None
 
     async def upload_tree(self, folder: DriveItem, local: Path, name: str) -> int:
         """Upload every file under ``local`` as ``name/…`` in the folder; files sent."""
         sent = 0
         for path in sorted(p for p in local.rglob("*") if p.is_file()):
             rel = f"{name}/{path.relative_to(local).as_posix()}"
-            await self.upload(folder, rel, path.read_bytes(), rel)
+            await self.upload_file(folder, path, rel)
             sent += 1
         return sent
 

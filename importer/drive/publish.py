@@ -44,7 +44,7 @@ async def upload_reports(config: Config, tokens: TokenSource, folder_url: str, l
                        key=lambda p: (p.name == "summary.json", p.as_posix()))
         for path in files:
             rel = f"{name}/{path.relative_to(local).as_posix()}"
-            await drive.upload(folder, rel, path.read_bytes(), f"{folder_url} ({rel})")
+            await drive.upload_file(folder, path, rel, f"{folder_url} ({rel})")
         log.info("reports uploaded to %s/%s (%d file(s))", folder_url.rstrip("/"), name,
                  len(files))
     base = folder.web_url or folder_url

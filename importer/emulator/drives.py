@@ -6,6 +6,8 @@
     POST  /drives/{d}/items/{i}/children                 create a folder
     GET   /drives/{d}/items/{i}/content                  302 to the download host
     PUT   /drives/{d}/items/{i}:/{path}:/content         upload, making the folders on the path
+    POST  /drives/{d}/items/{i}:/{path}:/createUploadSession   a large file, in ranges PUT to
+                                                         the upload host (no token there)
     GET   /drives/{d}/items/{i}:/{path}:                 an item by its path
 
 Refusals use Graph's shapes (``itemNotFound``, ``accessDenied``, ``nameAlreadyExists``,
@@ -36,7 +38,7 @@ WRITES = ("PUT", "POST", "PATCH", "DELETE")
 
 _DRIVE = re.compile(
     r"^/(?P<version>[^/]+)/drives/(?P<drive>[^/]+)/(?:items/(?P<item>[^/:]+)|(?P<root>root))"
-    r"(?::/(?P<path>.+?):)?(?P<tail>/children|/content)?/?$",
+    r"(?::/(?P<path>.+?):)?(?P<tail>/children|/content|/createUploadSession)?/?$",
     re.IGNORECASE,
 )
 _SHARE = re.compile(
@@ -123,6 +125,12 @@ async def _dispatch(files: Files, request: web.Request, ex: Exchange, route: Fil
     drive = files.drive(route.drive_id)
     _may(drive, method)
     base = files.item(drive.id, route.item_id)
+    if route.path and route.tail == "createuploadsession" and method == "POST":
+        conflict = (params.get("@microsoft.graph.conflictBehavior") or ["replace"])[0]
+        token = files.new_session(drive.id, base.id, route.path, conflict)
+        return Outcome(200, {"uploadUrl": f"{download_base}/_upload/{token}",
+                             "expirationDateTime": "2099-01-01T00:00:00Z",
+                             "nextExpectedRanges": ["0-"]})
     if route.path and route.tail == "content" and method == "PUT":
         return await _upload(files, request, ex, drive, base, route.path, params, download_base)
     item = files.by_path(base, route.path) if route.path else base

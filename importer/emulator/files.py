@@ -69,6 +69,7 @@ class Files:
         self.links: dict[str, str] = {}  # sharing link URL -> item id
         self.download_tokens: dict[str, str] = {}  # one-time download token -> item id
         self.downloads: list[dict[str, Any]] = []  # what the download host saw
+        self.sessions: dict[str, dict[str, Any]] = {}  # upload sessions by their token
 
     # --- building a tenant (tests, the sandbox) ---------------------------------------------
 
@@ -256,6 +257,12 @@ class Files:
             if self.child(parent, candidate) is None:
                 return candidate
             n += 1
+
+    def new_session(self, drive_id: str, parent_id: str, path: str, conflict: str) -> str:
+        token = secrets.token_urlsafe(24)
+        self.sessions[token] = {"drive": drive_id, "parent": parent_id, "path": path,
+                                "conflict": conflict, "data": bytearray()}
+        return token
 
     def download_token(self, item: Item) -> str:
         token = secrets.token_urlsafe(24)
