@@ -293,3 +293,19 @@ def test_large_reports_go_up_in_an_upload_session_without_the_token(
     uploads = [d for d in emu.emulator.files.downloads if d.get("upload")]
     assert len(uploads) > 10 and not any(d["authorization"] for d in uploads)
     assert emu.emulator.files.sessions == {}, "every session completed"
+
+
+def test_the_config_names_the_input_and_the_report_folder(
+        emu: ThreadedEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    drive, _ = put_sample(emu)
+    emu.call(emu.emulator.files.folder, drive.id, "Reports")
+    extra = f'[files]\ninput = "{FILE_URL}"\nout = "{LIBRARY}/Reports"\n'
+    config = write_config(tmp_path / "c.toml", emu.url, extra=extra)
+    assert main(["run", "--config", str(config)]) == 1  # a nightly job needs no arguments
+    assert len(emu.emulator.customers(BIZ)) == SAMPLE_VALID
+    assert f"reports uploaded to {LIBRARY}/Reports/" in capsys.readouterr().out
+    bad = write_config(tmp_path / "bad.toml", emu.url, extra='[files]\ninput = "http://x/a.csv"\n')
+    assert main(["run", "--config", str(bad)]) == 2
+    assert "files.input must be an https:// URL" in capsys.readouterr().err
