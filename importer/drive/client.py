@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import aiohttp
 
@@ -174,8 +174,10 @@ class DriveClient:
             raise refusal(exc, what) from None
 
     async def _download(self, item: DriveItem, dest: Path, max_bytes: int, what: str) -> int:
-        resp = await self.client.request("GET", f"{self.item_url(item)}/content", follow=False)
+        content_url = f"{self.item_url(item)}/content"
+        resp = await self.client.request("GET", content_url, follow=False)
         location = resp.headers.get("Location") or resp.headers.get("location") or ""
+        location = urljoin(content_url, location) if location else ""
         if not location:
             raise InputError(what, f"Graph answered HTTP {resp.status} without a download URL")
         try:
