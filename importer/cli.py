@@ -41,6 +41,26 @@ exit codes:
   130  interrupted (Ctrl-C); the reports cover every row
 """
 
+# The page of the manual about each command (None: the program itself), by its path in the
+# source; docs/NAME.md is NAME/ in the built manual. Each --help ends with it, and
+# tests/test_manual.py checks that every page named here exists and is in mkdocs.yml's nav.
+MANUAL: dict[str | None, str] = {
+    None: "index.md",
+    "run": "getting-started.md",
+    "preview": "spreadsheets.md",
+    "init": "configuration.md",
+    "check": "sign-in.md",
+    "businesses": "sign-in.md",
+    "sandbox": "getting-started.md",
+    "serve": "upload-page.md",
+}
+
+
+def manual(command: str | None) -> str:
+    """The last line of a --help: where the manual says more."""
+    return f"manual: docs/{MANUAL[command]}"
+
+
 SANDBOX_BUSINESS = "sandbox@contoso.onmicrosoft.com"
 CONFIG_ENV = "BOOKINGS_IMPORT_CONFIG"
 
@@ -61,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="bookings-import",
         description="Bulk-import customers from CSV and Excel spreadsheets into Microsoft Bookings.",
-        epilog=EXIT_CODES,
+        epilog=f"{EXIT_CODES}\n{manual(None)}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -78,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="import a spreadsheet",
         description="Import the customers of a .csv, .xlsx or .xlsm file into a Bookings business.",
-        epilog=EXIT_CODES,
+        epilog=f"{EXIT_CODES}\n{manual('run')}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("input", metavar="INPUT", nargs="?",
@@ -110,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pre = sub.add_parser(
         "preview",
+        epilog=manual("preview"),
         help="show how a spreadsheet would be imported; sends nothing",
         description="Read and check every row of a spreadsheet as a run would, without any "
                     "network: the sheet and header row used, which column feeds which field, "
@@ -126,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ini = sub.add_parser(
         "init",
+        epilog=manual("init"),
         help="write a starter config for a spreadsheet",
         description="Write a starter config whose [columns] table maps every column of the "
                     "spreadsheet, with the other settings commented as in config.example.toml.",
@@ -138,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     chk = sub.add_parser(
         "check",
+        epilog=manual("check"),
         help="check sign-in, business and permissions; imports nothing",
         description="Sign in, read the business and one page of its customers, and say whether "
                     "a run would work. Creates nothing. Exit 0: ready; 3: not ready; 2: config.",
@@ -146,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     biz = sub.add_parser(
         "businesses",
+        epilog=manual("businesses"),
         help="list the Bookings businesses the sign-in can see",
         description="List the Bookings businesses the sign-in can see (all pages): the id to put "
                     "in graph.business_id (the booking mailbox address), the display name, and "
@@ -157,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = sub.add_parser(
         "sandbox",
+        epilog=manual("sandbox"),
         help="serve the Graph emulator",
         description="Serve the built-in Bookings customers API emulator until Ctrl-C.",
     )
@@ -168,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser(
         "serve",
+        epilog=manual("serve"),
         help="serve the upload page for the office",
         description="Serve a web page to upload a spreadsheet, preview it, import it and "
                     "download the reports. Listens on 127.0.0.1; any other --host needs the "
