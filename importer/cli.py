@@ -57,8 +57,13 @@ MANUAL: dict[str | None, str] = {
 
 
 def manual(command: str | None) -> str:
-    """The last line of a --help: where the manual says more."""
-    return f"manual: docs/{MANUAL[command]}"
+    """The last line of a --help: where the manual says more (its front page for a command
+    that has no page of its own yet)."""
+    return f"manual: docs/{MANUAL.get(command, MANUAL[None])}"
+
+
+def _end_with_manual(parser: argparse.ArgumentParser, command: str | None) -> None:
+    parser.epilog = f"{parser.epilog}\n{manual(command)}" if parser.epilog else manual(command)
 
 
 SANDBOX_BUSINESS = "sandbox@contoso.onmicrosoft.com"
@@ -81,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="bookings-import",
         description="Bulk-import customers from CSV and Excel spreadsheets into Microsoft Bookings.",
-        epilog=f"{EXIT_CODES}\n{manual(None)}",
+        epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -98,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="import a spreadsheet",
         description="Import the customers of a .csv, .xlsx or .xlsm file into a Bookings business.",
-        epilog=f"{EXIT_CODES}\n{manual('run')}",
+        epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("input", metavar="INPUT", nargs="?",
@@ -130,7 +135,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     pre = sub.add_parser(
         "preview",
-        epilog=manual("preview"),
         help="show how a spreadsheet would be imported; sends nothing",
         description="Read and check every row of a spreadsheet as a run would, without any "
                     "network: the sheet and header row used, which column feeds which field, "
@@ -147,7 +151,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     ini = sub.add_parser(
         "init",
-        epilog=manual("init"),
         help="write a starter config for a spreadsheet",
         description="Write a starter config whose [columns] table maps every column of the "
                     "spreadsheet, with the other settings commented as in config.example.toml.",
@@ -160,7 +163,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     chk = sub.add_parser(
         "check",
-        epilog=manual("check"),
         help="check sign-in, business and permissions; imports nothing",
         description="Sign in, read the business and one page of its customers, and say whether "
                     "a run would work. Creates nothing. Exit 0: ready; 3: not ready; 2: config.",
@@ -169,7 +171,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     biz = sub.add_parser(
         "businesses",
-        epilog=manual("businesses"),
         help="list the Bookings businesses the sign-in can see",
         description="List the Bookings businesses the sign-in can see (all pages): the id to put "
                     "in graph.business_id (the booking mailbox address), the display name, and "
@@ -181,7 +182,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = sub.add_parser(
         "sandbox",
-        epilog=manual("sandbox"),
         help="serve the Graph emulator",
         description="Serve the built-in Bookings customers API emulator until Ctrl-C.",
     )
@@ -193,7 +193,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser(
         "serve",
-        epilog=manual("serve"),
         help="serve the upload page for the office",
         description="Serve a web page to upload a spreadsheet, preview it, import it and "
                     "download the reports. Listens on 127.0.0.1; any other --host needs the "
@@ -209,6 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
                        help="a host name the page answers to besides 127.0.0.1, localhost and "
                             "--host (e.g. the name of a proxy in front of it); repeatable")
+
+    _end_with_manual(parser, None)
+    for name, command in sub.choices.items():
+        _end_with_manual(command, name)
     return parser
 
 

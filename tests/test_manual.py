@@ -150,6 +150,7 @@ def test_help_ends_with_the_manuals_page_for_the_command(
         cli.main([*([command] if command else []), "--help"])
     assert done.value.code == 0
     last = capsys.readouterr().out.rstrip().splitlines()[-1]
+    assert command in cli.MANUAL, f"name the manual's page for {command!r} in importer/cli.py MANUAL"
     assert last == cli.manual(command)
     page = last.removeprefix("manual: docs/")
     assert (DOCS / page).is_file()

@@ -148,6 +148,8 @@ def _prose(lines: list[str]) -> str:
                 out.append(" ".join(words))
                 words = []
             out.append(f"`{line.strip()}`")
+        elif words and words[-1].endswith("|"):  # a list of values cut at a "|" goes on
+            words[-1] += _escape(line.strip())
         else:
             words.append(_escape(line.strip()))
     if words:
