@@ -183,3 +183,12 @@ def test_the_readme_is_short_and_its_links_lead_into_the_manual() -> None:
     for page in ("getting-started.md", "configuration.md", "sign-in.md", "nightly.md",
                  "troubleshooting.md", "how-it-works.md", "api.md"):
         assert page in linked, f"the README does not lead to docs/{page}"
+
+
+def test_lines_of_the_columns_table_are_examples_not_settings() -> None:
+    text = EXAMPLE.read_text(encoding="utf-8") + '# A = "displayName"\n"Kunde" = "displayName"\n'
+    parsed = hook().parse(text)
+    columns = next(s for s in parsed.sections if s.name == "columns")
+    assert columns.keys == []
+    assert columns.examples[-2:] == ['A = "displayName"', '"Kunde" = "displayName"']
+    assert '"Client" = "displayName"' in columns.examples

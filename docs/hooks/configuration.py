@@ -31,7 +31,9 @@ MARKER = "<!-- keys of config.example.toml -->"
 _SECTION = re.compile(r"^\[([A-Za-z0-9_]+)\]\s*$")
 _KEY = re.compile(r"^([A-Za-z0-9_]+)\s*=\s*(.+?)\s*$")
 _COMMENTED_KEY = re.compile(r"^#\s?([A-Za-z0-9_]+)\s*=\s*(.+?)\s*$")
-_COMMENTED_EXAMPLE = re.compile(r'^#\s?("[^"]*"\s*=\s*.+?)\s*$')  # [columns]: "Header" = "field"
+_ANY_KEY = re.compile(r'^(?:"[^"]*"|[A-Za-z0-9_]+)\s*=\s*(.+?)\s*$')  # "Header" = "field", A = ...
+# Tables whose keys are the user's own (sheet headers), not settings: their lines are examples.
+FREE_TABLES = {"columns"}
 
 
 @dataclass
@@ -103,7 +105,7 @@ def parse(text: str) -> Example:
             continue
         key = _KEY.match(line)
         commented = None if key else _COMMENTED_KEY.match(line)
-        if (key or commented) and sections:
+        if (key or commented) and sections and sections[-1].name not in FREE_TABLES:
             m = key or commented
             assert m is not None
             if _is_value(m.group(2)):
@@ -113,10 +115,12 @@ def parse(text: str) -> Example:
                 sections[-1].keys.append(last)
                 pending = []
                 continue
-        if sections and (m := _COMMENTED_EXAMPLE.match(line)) and _is_value(m.group(1).split("=", 1)[1]):
-            flush_pending()
-            sections[-1].examples.append(m.group(1))
-            continue
+        if sections and sections[-1].name in FREE_TABLES:
+            example = line[1:].strip() if line.startswith("#") else line
+            if (m := _ANY_KEY.match(example)) and _is_value(m.group(1)):
+                flush_pending()
+                sections[-1].examples.append(example)
+                continue
         if line.startswith("#"):
             if last is not None and not pending:
                 last = None  # a new comment: the keys below it are not the one above's
