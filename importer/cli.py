@@ -125,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run.add_argument("--inbox", metavar="DIR",
                      help="import every spreadsheet in DIR, oldest first, moving each to "
-                          "DIR/done/ or DIR/failed/ with its report folder beside it")
+                          "DIR/done/ or DIR/failed/ with its report folder beside it "
+                          "(nightly runs: docs/nightly.md)")
     run.add_argument("--settle", type=float, default=2.0, metavar="S",
                      help="--inbox: leave files changed in the last S seconds (default 2)")
     run.add_argument("--log-format", choices=("text", "json"), default="text",
