@@ -149,7 +149,10 @@ def test_help_ends_with_the_manuals_page_for_the_command(
     with pytest.raises(SystemExit) as done:
         cli.main([*([command] if command else []), "--help"])
     assert done.value.code == 0
-    last = capsys.readouterr().out.rstrip().splitlines()[-1]
+    out = capsys.readouterr().out
+    for named in re.findall(r"docs/([\w/.-]+\.md)", out):  # every page a help names exists
+        assert named in nav_pages(), named
+    last = out.rstrip().splitlines()[-1]
     assert command in cli.MANUAL, f"name the manual's page for {command!r} in importer/cli.py MANUAL"
     assert last == cli.manual(command)
     page = last.removeprefix("manual: docs/")
