@@ -91,7 +91,7 @@ def identity_endpoint() -> tuple[str, str]:
 
 def _endpoint_message(result: dict[str, Any]) -> str:
     """The endpoint's own words from an MSAL error answer, without MSAL's "400, " prefix."""
-    text = str(result.get("error_description") or result.get("error") or "")
+    text = str(result.get("error_description") or "")
     first = text.splitlines()[0] if text else ""
     first = re.sub(r"^(\d{3}|None),\s*", "", first).strip()
     return "" if first in ("", "None") else first[:200]
@@ -163,7 +163,7 @@ class ManagedIdentitySignIn(_MsalSource):
         except ValueError as exc:  # not JSON, or MSAL's ManagedIdentityError
             status = getattr(session, "last_status", None)
             if status is not None and status >= 400:
-                result = {"error": "http_error", "error_description": ""}
+                result = {}  # an answer that is not JSON: its status says what it is
             else:
                 line = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
                 raise AuthError(self._redact(f"managed identity sign-in failed: {line}")) from None
