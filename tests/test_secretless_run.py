@@ -127,9 +127,9 @@ async def test_a_run_outliving_its_token_renews_it_and_creates_every_row_once(
     assert (outcome.exit_code, outcome.counts, outcome.fatal) == (0, {"created": ROWS}, "")
     assert sorted(c["emailAddress"] for c in customers) == sorted(
         f"customer{n}@example.com" for n in range(ROWS))
-    used = list(dict.fromkeys(seen))
+    used = set(seen)
     assert len(used) >= 2, "the first token was renewed during the run"
-    assert used == mode.issued[:len(used)], "each token was used as issued, in order"
+    assert used == set(mode.issued), "each token issued was used, and only those"
     assert refused == 0, "renewed before it expired, not after Graph refused it"
     assert Counter(r["status"] for r in results(tmp_path / "out")) == {"created": ROWS}
 
