@@ -164,4 +164,6 @@ async def test_a_revoked_managed_identity_token_is_renewed_mid_run(
             refused = emu.emulator.counters.by_status[401]
     assert (outcome.exit_code, outcome.counts) == (0, {"created": ROWS})
     assert created == ROWS and refused >= 1
-    assert len(endpoint.issued) == 2, "one renewal, shared by the workers that saw the 401"
+    # Workers that saw the 401 share a renewal; one whose 401 arrives after that renewal
+    # renews again (as with a client secret), so a busy machine may see a third token.
+    assert len(endpoint.issued) >= 2, "the revoked token was renewed"
