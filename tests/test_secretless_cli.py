@@ -7,6 +7,7 @@ header value in stdout, stderr, the run folder or the state folder."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -229,3 +230,41 @@ def test_the_python_api_runs_with_workload_identity(setup: Setup) -> None:
     outcome = importer.run(src, setup.config("workload_identity"), out_dir=setup.tmp / "api")
     assert (outcome.exit_code, outcome.counts) == (0, {"created": 2})
     assert setup.authority.assertions == setup.issuer.minted
+
+
+async def test_the_upload_page_imports_with_a_managed_identity(setup: Setup) -> None:
+    """`serve` makes its sign-in from the config, as the command line does."""
+    import re
+
+    import aiohttp
+
+    from importer.config import load_config
+    from importer.web import ServeOptions
+    from importer.web.server import running_app
+
+    config = load_config(setup.config("managed_identity"))
+    json_only = {"Accept": "application/json"}
+    async with running_app(config, ServeOptions(port=0)) as running, \
+            aiohttp.ClientSession(base_url=running.url,
+                                  cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        page = await (await http.get("/")).text()
+        csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
+        assert csrf, page
+        form = aiohttp.FormData()
+        form.add_field("csrf_token", csrf.group(1))
+        form.add_field("file", b"Name,Email\nA,a@x.com\nB,b@x.com\n", filename="in.csv",
+                       content_type="text/csv")
+        answer = await http.post("/uploads", data=form, headers=json_only)
+        uploaded = await answer.json()
+        assert "upload_id" in uploaded, uploaded
+        started = await http.post(f"/uploads/{uploaded['upload_id']}/start",
+                                  data={"csrf_token": csrf.group(1)}, headers=json_only)
+        assert started.status == 202, await started.text()
+        run_id = (await started.json())["run_id"]
+        for _ in range(6000):  # until the run ends, as the page polls (a hang guard only)
+            status = await (await http.get(f"/runs/{run_id}/status.json")).json()
+            if status["state"] != "running":
+                break
+            await asyncio.sleep(0.05)
+    assert (status["state"], status["counts"]) == ("finished", {"created": 2}), status
+    assert len(setup.endpoint.issued) == 1
