@@ -268,3 +268,17 @@ async def test_the_upload_page_imports_with_a_managed_identity(setup: Setup) -> 
             await asyncio.sleep(0.05)
     assert (status["state"], status["counts"]) == ("finished", {"created": 2}), status
     assert len(setup.endpoint.issued) == 1
+
+
+def test_the_inbox_imports_with_workload_identity(setup: Setup) -> None:
+    inbox = setup.tmp / "inbox"
+    inbox.mkdir()
+    for n in range(2):
+        (inbox / f"batch{n}.csv").write_text(f"Name,Email\nP{n},p{n}@x.com\n", encoding="utf-8")
+    code = main(["run", "--inbox", str(inbox), "--config", str(setup.config("workload_identity")),
+                 "--settle", "0"])
+    assert code == 0
+    assert sorted(p.name for p in (inbox / "done").iterdir() if p.suffix == ".csv") == [
+        "batch0.csv", "batch1.csv"]
+    assert len(setup.emu.emulator.customers(BUSINESS)) == 2
+    assert setup.authority.assertions == setup.issuer.minted[:1], "one sign-in for the folder"
