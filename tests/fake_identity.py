@@ -75,6 +75,7 @@ class IdentityEndpoint:
     granted: list[str] = field(default_factory=lambda: ["Bookings.ReadWrite.All"])
     header_refusal_body: str = '{"statusCode":401,"message":"Unauthorized"}'
     on_issue: Callable[[str], None] | None = None
+    fail: tuple[int, str] | None = None  # answer every request with this status and message
     # What was served.
     issued: list[str] = field(default_factory=list)
     queries: list[dict[str, str]] = field(default_factory=list)
@@ -96,6 +97,8 @@ class IdentityEndpoint:
         if request.headers.get("X-IDENTITY-HEADER") != self.header:
             return web.Response(status=401, text=self.header_refusal_body,
                                 content_type="application/json")
+        if self.fail:
+            return _refuse(*self.fail)
         if query.get("api-version") != "2019-08-01" or not query.get("resource"):
             return _refuse(400, "The request is missing or has an invalid api-version or resource.")
         identity = self._pick(query)

@@ -209,6 +209,22 @@ async def test_no_system_assigned_identity_says_how_to_turn_it_on(
     assert "has no system-assigned identity" in message and "System assigned > On" in message
 
 
+@pytest.mark.parametrize(("fail", "expected"), [
+    ((400, "Bad Request: the resource parameter is not valid."),
+     "gave no token for the system-assigned identity (HTTP 400: Bad Request: the resource "
+     "parameter is not valid.)"),
+    ((500, "AADSTS500011: The resource principal was not found in the tenant."),
+     "gave no token for the system-assigned identity (HTTP 500: AADSTS500011: The resource "
+     "principal was not found in the tenant.)"),
+    ((404, "Identity not found"), "has no system-assigned identity"),
+])
+async def test_other_endpoint_refusals_are_quoted_not_guessed(
+    endpoint: IdentityEndpoint, source: Factory, fail: tuple[int, str], expected: str
+) -> None:
+    endpoint.fail = fail
+    assert expected in await refusal(source(mi_config()))
+
+
 def test_two_user_assigned_selectors_are_a_config_error(source: Factory) -> None:
     with pytest.raises(ConfigError, match="keep one of them"):
         source(mi_config(client_id=USER.client_id, identity_object_id=USER.object_id))

@@ -182,18 +182,21 @@ class ManagedIdentitySignIn(_MsalSource):
         quoted = f"{code}: {said}" if said else code
         where = f"the managed identity endpoint {self._endpoint} ({self._kind})"
         user_assigned = self.settings.kind != "system-assigned"
+        # "Unable to load the proper Managed Identity.", "Identity not found", "No MSI found
+        # for specified ClientId/ResourceId.": the identity, not the request, is the problem.
+        about_identity = not said or re.search(r"identity|\bMSI\b", said, re.IGNORECASE)
         if status in (401, 403) and "IDENTITY_HEADER" in os.environ:
             return (f"{where} refused the identity header ({quoted}): IDENTITY_HEADER is not the "
                     "value the platform gave this process; do not set IDENTITY_HEADER or "
                     "IDENTITY_ENDPOINT yourself, and restart the app or job to get fresh ones")
-        if status in (400, 404) and user_assigned:
+        if status in (400, 404) and about_identity and user_assigned:
             key = ("auth.identity_object_id" if self.settings.kind == "object id"
                    else "auth.client_id")
             return (f"{where} does not know {self._who} ({quoted}): assign that identity to "
                     f"this resource (its Identity page > User assigned), or check {key} (the "
                     "identity's Client ID; an Object (principal) ID goes in "
                     "auth.identity_object_id)")
-        if status in (400, 404):
+        if status in (400, 404) and about_identity:
             return (f"{where} has no system-assigned identity for this resource ({quoted}): "
                     "turn it on (Identity > System assigned > On), or set auth.client_id to the "
                     "client id of a user-assigned identity the resource has")
