@@ -21,7 +21,8 @@ from .errors import ConfigError
 from .models import API_VERSIONS
 
 CLOUDS = ("global", "usgov", "dod", "china")
-AUTH_MODES = ("token", "client_secret", "certificate", "device_code")
+AUTH_MODES = ("token", "client_secret", "certificate", "device_code", "managed_identity",
+              "workload_identity")
 ON_EXISTING = ("skip", "update", "create")
 UNREADABLE_PHONE = ("reject", "drop", "keep")
 
@@ -47,6 +48,12 @@ class AuthSection:
     certificate_passphrase_env: str = "BOOKINGS_CERT_PASSPHRASE"
     certificate_thumbprint: str = ""
     token_cache: str = ""  # device_code: where the token cache lives (default: state dir)
+    # managed_identity: a user-assigned identity by object (principal) id; client_id takes its
+    # client id or its resource id. None of them: the system-assigned identity.
+    identity_object_id: str = ""
+    # workload_identity: the file holding the platform's federated token (default: the
+    # AZURE_FEDERATED_TOKEN_FILE environment variable, as AKS sets it).
+    token_file: str = ""
 
 
 @dataclass(frozen=True)

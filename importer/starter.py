@@ -56,7 +56,11 @@ business_id = ""
 [auth]
 # How to sign in: "token" (a bearer token you already hold, read from token_env),
 # "client_secret" (app-only; the nightly cron mode), "certificate" (app-only with a
-# certificate) or "device_code" (a person signs in at a terminal).
+# certificate), "device_code" (a person signs in at a terminal), or without any secret:
+# "managed_identity" (in Azure: the VM's, App Service's, Functions' or Container Apps
+# job's own identity) or "workload_identity" (AKS workload identity, GitHub Actions OIDC:
+# the platform's token is exchanged for one of Entra ID). See the manual page
+# "Sign in without a secret".
 mode = "token"
 # Entra ID tenant (directory) id or domain, and the app registration's client id.
 # tenant_id = "contoso.onmicrosoft.com"
@@ -73,6 +77,14 @@ certificate_passphrase_env = "BOOKINGS_CERT_PASSPHRASE"
 # mode = "device_code": where the token cache is kept (readable by its owner only).
 # Default: token-cache.json in the state directory.
 # token_cache = ""
+# mode = "managed_identity": the system-assigned identity unless client_id names a
+# user-assigned one (its client id, or its resource id /subscriptions/...), or:
+# identity_object_id = ""   (a user-assigned identity by its object (principal) id)
+# mode = "workload_identity": tenant_id and client_id as above (default: the environment
+# variables AZURE_TENANT_ID and AZURE_CLIENT_ID), and the file holding the platform's
+# federated token, read afresh at each sign-in. Default: the environment variable
+# AZURE_FEDERATED_TOKEN_FILE, as AKS sets it.
+# token_file = "/var/run/secrets/azure/tokens/azure-identity-token"
 # Override the sign-in authority URL including the tenant (tests, sovereign proxies).
 # authority = ""
 
