@@ -21,8 +21,10 @@ from typing import Any
 from .config import Config
 from .errors import EXIT_OK, EXIT_ROWS_FAILED
 from .map import (
+    LANGUAGES,
     SAMPLE_ROWS,
     MapOptions,
+    NoNameColumn,
     build_mapping,
     describe_problem,
     header_fit,
@@ -95,6 +97,12 @@ class Preview:
     # What sent rows lose on the way (a second email, a phone left out or sent as written).
     warnings: tuple[ShownProblem, ...] = ()  # the first MAX_PROBLEMS
     warning_rows: int = 0
+    language: str = ""  # the language the headers are written in (a BCP 47 tag), "" unknown
+    # Why no row can be sent yet (no column gives a name): the page's mapping step says so.
+    missing: str = ""
+    # A few values of each shown column, in the order of ``columns``: what the mapping step
+    # shows beside each column so that a person can tell what it holds.
+    column_samples: tuple[tuple[str, ...], ...] = ()
 
     @property
     def rows(self) -> int:
@@ -110,16 +118,29 @@ class Preview:
         return EXIT_ROWS_FAILED if self.invalid else EXIT_OK
 
 
-def build_preview(config: Config, path: Any, sheet: str | None = None) -> Preview:
+def build_preview(config: Config, path: Any, sheet: str | None = None, *,
+                  require_name: bool = True) -> Preview:
     """Load and map every row of ``path`` (a file, a DataFrame or records: what
-    read.open_source takes) as a run would. Raises InputError / ConfigError."""
+    read.open_source takes) as a run would. Raises InputError / ConfigError.
+
+    With ``require_name=False`` a sheet without a name column is previewed all the same (every
+    row then lacks a name; ``missing`` says why): the page's mapping step starts from it."""
     fit = functools.partial(header_fit, columns=config.columns,
                             auto_detect=config.mapping.auto_detect)
     with open_source(path, sheet=sheet, max_read_mb=config.limits.max_read_mb,
-                     score=fit) as loaded:
+                     score=fit, header=config.input.header) as loaded:
         info = loaded.info
-        mapping = build_mapping(info.headers, config.columns, auto_detect=config.mapping.auto_detect)
-        options = MapOptions.of(config.mapping)
+        missing = ""
+        try:
+            mapping = build_mapping(info.headers, config.columns,
+                                    auto_detect=config.mapping.auto_detect)
+        except NoNameColumn as exc:
+            if require_name:
+                raise
+            missing = str(exc)
+            mapping = build_mapping(info.headers, config.columns,
+                                    auto_detect=config.mapping.auto_detect, require_name=False)
+        options = MapOptions.of(config.mapping, mapping)
         version = config.graph.version
         # Repeats are found as a run finds them: by customer, else by the whole body, within
         # each business.
@@ -173,9 +194,13 @@ def build_preview(config: Config, path: Any, sheet: str | None = None) -> Previe
                                                  _cut(p.value)))
         seen.close()
         layout = [f"recognised layout: {mapping.layout}"] if mapping.layout else []
+        if mapping.language:
+            layout.append(f"headers in {LANGUAGES[mapping.language]}; names as "
+                          f"{options.name_order.replace('_', ' ')}")
         notes = [_cut(note) for note in (*layout, *mapping.notes, *lookalike_notes(mapping, sample),
                                          *loaded.warnings)[:MAX_NOTES]]
         columns, not_shown = _shown_columns(mapping.headers, mapping.field_of)
+        column_samples = _column_samples(mapping.headers, columns, sample)
     return Preview(
         path=info.path,
         kind=info.kind,
@@ -199,7 +224,28 @@ def build_preview(config: Config, path: Any, sheet: str | None = None) -> Previe
         columns_not_shown=not_shown,
         warnings=tuple(warnings),
         warning_rows=warning_rows,
+        language=mapping.language,
+        missing=missing,
+        column_samples=column_samples,
     )
+
+
+def _column_samples(headers: tuple[str, ...], shown: tuple[tuple[str, str | None], ...],
+                    rows: list[Any], count: int = 3) -> tuple[tuple[str, ...], ...]:
+    """The first ``count`` distinct non-empty values of each shown column."""
+    at = {header: i for i, header in enumerate(headers)}
+    out = []
+    for header, _ in shown:
+        i = at.get(header, -1)
+        values: list[str] = []
+        for row in rows:
+            value = " ".join(row.values[i].split()) if 0 <= i < len(row.values) else ""
+            if value and value not in values:
+                values.append(_cut(value) or "")
+            if len(values) >= count:
+                break
+        out.append(tuple(values))
+    return tuple(out)
 
 
 def _cut(text: str | None) -> str | None:
