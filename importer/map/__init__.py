@@ -23,6 +23,7 @@ from .mapper import (
     NoNameColumn,
     build_mapping,
     describe_problem,
+    looks_like_data,
     map_row,
     to_body,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "fingerprint",
     "header_fit",
     "lookalike_notes",
+    "looks_like_data",
     "map_row",
     "name_key",
     "name_phone_key",

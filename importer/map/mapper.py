@@ -23,7 +23,7 @@ from .countries import resolve_country
 from .fields import FIELDS, address_type_of_label, header_key, phone_type_of_label
 from .keys import email_key
 from .languages import FAMILY_FIRST
-from .mapping import ColumnMapping, NoNameColumn, Plan, build_mapping
+from .mapping import ColumnMapping, NoNameColumn, Plan, build_mapping, looks_like_data
 from .normalise import (
     Invalid,
     check_text,
@@ -44,6 +44,7 @@ __all__ = [
     "NoNameColumn",
     "build_mapping",
     "describe_problem",
+    "looks_like_data",
     "map_row",
     "to_body",
 ]
@@ -109,7 +110,8 @@ def map_row(row: Row, mapping: ColumnMapping, options: MapOptions) -> MappedRow:
         order = "family_given" if language in FAMILY_FIRST else "given_family"
     # Chinese and Korean names are written without a space between family and given name.
     joiner = "" if order == "family_given" and language in _UNSPACED else " "
-    name = _name(values, size, plan, headers, options, problems, order == "family_given", joiner)
+    name = _name(values, size, plan, headers, options, problems, order == "family_given", joiner,
+                 language == "vi")
     email = _email(values, size, plan, headers, problems, warnings) if plan.emails else ""
     addresses, region = _addresses(values, size, plan, headers, problems)
 
@@ -259,7 +261,7 @@ def _unpack(text: str) -> tuple[str, str, str, str, str, str]:
 
 def _name(values: tuple[str, ...], size: int, plan: Plan, headers: tuple[str, ...],
           options: MapOptions, problems: list[Problem], family_first: bool = False,
-          joiner: str = " ") -> str:
+          joiner: str = " ", middle_before_given: bool = False) -> str:
     """displayName: the name column, else the "Family, Given" column turned round, else given,
     middle and family name (family first where the language writes it so; and suffix, and the
     title when the config asks), else the company's name.
@@ -277,7 +279,9 @@ def _name(values: tuple[str, ...], size: int, plan: Plan, headers: tuple[str, ..
         last = clean_words(values[plan.last]) if 0 <= plan.last < size else ""
         if first or last:
             title = plan.title if options.keep_title else -1
-            if family_first:
+            if family_first and middle_before_given:  # Nguyễn (Văn) An
+                parts = (title, plan.last, plan.middle, plan.first, plan.suffix)
+            elif family_first:
                 parts = (title, plan.last, plan.first, plan.middle, plan.suffix)
             else:
                 parts = (title, plan.first, plan.middle, plan.last, plan.suffix)
