@@ -144,7 +144,8 @@ def _learn(language: str, meaning: str, phrase: str) -> None:
         VOCABULARY[key] = field
 
 
-for _row in langs.rows():
+_ROWS = langs.rows()
+for _row in _ROWS:
     _learn(*_row)
 VOCABULARY = MappingProxyType(VOCABULARY)
 _QUALIFIERS = sorted(((tuple(vocab.tokens(q)), kind) for q, kind in _QUALIFIER_WORDS),
@@ -245,7 +246,7 @@ def address_type_of_label(label: str) -> str | None:
 
 # --- the language of a header row ----------------------------------------------------------
 
-_ORDER = {language: n for n, language in enumerate(dict.fromkeys(r[0] for r in langs.rows()))}
+_ORDER = {language: n for n, language in enumerate(dict.fromkeys(r[0] for r in _ROWS))}
 
 
 def detect_language(headers: tuple[str, ...] | list[str]) -> str:
