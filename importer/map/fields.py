@@ -124,6 +124,8 @@ def _whole(key: str, loose: str) -> str | None:
 def _learn(language: str, meaning: str, phrase: str) -> None:
     key, loose = vocab.fold(phrase), _loose(phrase)
     LANGUAGES_OF.setdefault(key, set()).add(language)
+    own_only = meaning.endswith("?")  # only in a sheet of this language
+    meaning = meaning.rstrip("?")
     if meaning.startswith("+") and meaning[1:] in vocab.QUALIFIERS:
         _QUALIFIER_WORDS.append((phrase, meaning[1:]))
         return
@@ -132,7 +134,7 @@ def _learn(language: str, meaning: str, phrase: str) -> None:
                            "no field, address part, phone word or qualifier")
     field = _meaning(meaning)
     now = _whole(key, loose)
-    if now is not None and now != field:
+    if own_only or (now is not None and now != field):
         # Another language reads this phrase otherwise: this one reads it its own way.
         BY_LANGUAGE.setdefault(language, {})[key] = field
         return

@@ -15,6 +15,10 @@ not count). The meaning is one of:
 - a qualifier (``+home``, ``+business``, ``+other``): whose address or phone a header is;
 - ``nameLastFirst``: one column holding "Family, Given" ("Name, Vorname").
 
+A meaning ending in ``?`` holds only in a sheet written in that language: a short word that is
+another word elsewhere (Turkish "Ad" is the given name, an English "Ad" column the
+advertisement; Danish "By" is the town).
+
 A header that means one thing in one language and another in a second (Catalan "Nom" is the
 given name, French "Nom" the family name) is read by the language the rest of the sheet is
 written in. To teach a new word, add its row; a test checks each language's words.
@@ -262,7 +266,7 @@ da  street           Adresse
 da  street           Vejnavn
 da  postalCode       Postnummer
 da  postalCode       Postnr.
-da  city             By
+da  city?            By
 da  state            Region
 da  countryOrRegion  Land
 da  +home            hjem
@@ -657,7 +661,7 @@ el  state            Περιφέρεια
 el  countryOrRegion  Χώρα
 el  nameLastFirst    Επώνυμο, όνομα
 
-tr  firstName        Ad
+tr  firstName?       Ad
 tr  firstName        Adı
 tr  lastName         Soyad
 tr  lastName         Soyadı
@@ -744,7 +748,7 @@ id  emailAddress     Alamat email
 id  phone.mobile     Ponsel
 id  phone.mobile     No. HP
 id  phone.mobile     Nomor HP
-id  phone.mobile     HP
+id  phone.mobile?    HP
 id  phone.home       Telepon rumah
 id  phone.business   Telepon kantor
 id  phone            Telepon
