@@ -682,7 +682,7 @@ tr  street           Adres
 tr  street           Sokak
 tr  postalCode       Posta kodu
 tr  city             Şehir
-tr  state            İl
+tr  state?           İl
 tr  city             İlçe
 tr  countryOrRegion  Ülke
 tr  nameLastFirst    Soyadı, adı
@@ -784,7 +784,7 @@ ms  countryOrRegion  Negara
 ms  nameLastFirst    Nama akhir, nama pertama
 
 vi  firstName        Tên
-vi  lastName         Họ
+vi  lastName?        Họ
 vi  middleName       Tên đệm
 vi  displayName      Họ và tên
 vi  displayName      Họ tên
