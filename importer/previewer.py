@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -195,8 +196,9 @@ def build_preview(config: Config, path: Any, sheet: str | None = None, *,
         seen.close()
         layout = [f"recognised layout: {mapping.layout}"] if mapping.layout else []
         if mapping.language:
-            layout.append(f"headers in {LANGUAGES[mapping.language]}; names as "
-                          f"{options.name_order.replace('_', ' ')}")
+            first = "family" if options.name_order == "family_given" else "given"
+            layout.append(f"headers in {LANGUAGES[mapping.language]}; names are written "
+                          f"{first} name first")
         notes = [_cut(note) for note in (*layout, *mapping.notes, *lookalike_notes(mapping, sample),
                                          *loaded.warnings)[:MAX_NOTES]]
         columns, not_shown = _shown_columns(mapping.headers, mapping.field_of)
@@ -228,6 +230,11 @@ def build_preview(config: Config, path: Any, sheet: str | None = None, *,
         missing=missing,
         column_samples=column_samples,
     )
+
+
+def _width(text: str) -> int:
+    """The columns a text takes in a terminal: wide (CJK, full-width) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _column_samples(headers: tuple[str, ...], shown: tuple[tuple[str, str | None], ...],
@@ -288,9 +295,9 @@ def render_text(preview: Preview) -> str:
     """The preview as a person reads it in a terminal."""
     p = preview
     lines = [f"File:     {_source_line(p)}", "", "Columns:"]
-    width = max((len(h) for h, _ in p.columns), default=0)
+    width = max((_width(h) for h, _ in p.columns), default=0)
     for header, name in p.columns:
-        lines.append(f"  {header.ljust(width)}  -> {name or 'ignored'}")
+        lines.append(f"  {header}{' ' * (width - _width(header))}  -> {name or 'ignored'}")
     if p.columns_not_shown:
         lines.append(f"  (and {p.columns_not_shown:,} more columns, ignored)")
     if p.report_columns:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -256,3 +257,15 @@ def test_init_writes_the_language_the_layout_and_the_name_order(tmp_path: Path, 
     if layout:
         assert f"# Recognised layout: {layout}." in text
     assert tomllib.loads(text)["mapping"]["name_order"] == order
+
+
+def test_preview_names_the_language_and_aligns_wide_headers(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["preview", str(FIXTURES / "typed_ja.csv")]) == 0
+    shown = capsys.readouterr().out
+    assert "note: headers in Japanese; names are written family name first" in shown
+    arrows = [line for line in shown.splitlines() if " -> " in line]
+    # Each CJK character takes two terminal columns: the arrows stand in one column.
+    columns = {sum(2 if unicodedata.east_asian_width(c) in "WF" else 1
+                   for c in line[:line.index(" -> ")]) for line in arrows}
+    assert len(arrows) == 9 and len(columns) == 1
