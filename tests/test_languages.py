@@ -29,6 +29,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "languages"
 EXPECTED = {f"typed_{tag}": (tag, "") for tag in LANGUAGES} | {
     "outlook_desktop_es": ("es", "Outlook desktop (Spanish)"),
     "outlook_desktop_it": ("it", "Outlook desktop (Italian)"),
+    "outlook_desktop_nl": ("nl", "Outlook desktop (Dutch)"),
     "outlook_desktop_pl": ("pl", "Outlook desktop (Polish)"),
     "outlook_desktop_pt_br": ("pt-BR", "Outlook desktop (Portuguese, Brazil)"),
 }
@@ -132,6 +133,11 @@ def test_a_family_comma_given_column_is_turned_round(tmp_path: Path, header: str
         ("Kod pocztowy (dom)", "home.postalCode"),
         ("Telefono di casa", "phone.home"),
         ("会社 郵便番号", "business.postalCode"),
+        ("勤務先 電話番号", "phone.business"),  # qualifiers of Japanese, Chinese, Korean
+        ("住宅 地址", "home.street"),
+        ("회사 전화", "phone.business"),
+        ("Werkadres 2, straat", "business.street2"),
+        ("Telefoon op werk 2", "phone.business"),
         ("ชื่อ", "firstName"),  # Thai vowel signs are part of the word
         ("नाम", "displayName"),
     ],

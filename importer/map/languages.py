@@ -133,7 +133,19 @@ nl  city             Plaats
 nl  state            Provincie
 nl  countryOrRegion  Land/regio
 nl  +home            thuis
+nl  +home            huisadres
 nl  +business        werk
+nl  +business        werkadres
+nl  +other           ander adres
+nl  +other           anders
+nl  phone.business   Hoofdtelefoon bedrijf
+nl  phone.other      Hoofdtelefoon
+nl  phone.mobile     Autotelefoon
+nl  phone.other      Terugbellen
+nl  phone.radio      Radiotelefoon
+nl  phone.other      Teksttelefoon
+nl  phone.assistant  Telefoon assistent
+nl  postOfficeBox    Postbusnummer
 nl  nameLastFirst    Achternaam, Voornaam
 
 it  firstName        Nome
@@ -834,6 +846,10 @@ ja  phone.business   勤務先電話番号
 ja  phone            電話番号
 ja  phone            電話
 ja  phone            TEL
+ja  +business        会社
+ja  +business        勤務先
+ja  +home            自宅
+ja  +other           その他
 ja  street           住所
 ja  street           番地
 ja  street2          建物名
@@ -878,6 +894,11 @@ zh-Hans  phone.business   办公电话
 zh-Hans  phone            电话
 zh-Hans  phone            电话号码
 zh-Hans  phone            联系电话
+zh-Hans  +business        商务
+zh-Hans  +business        单位
+zh-Hans  +home            住宅
+zh-Hans  +home            家庭
+zh-Hans  +other           其他
 zh-Hans  street           地址
 zh-Hans  street           街道
 zh-Hans  street           详细地址
@@ -945,6 +966,9 @@ ko  phone.business   회사 전화
 ko  phone            전화
 ko  phone            전화번호
 ko  phone            연락처
+ko  +business        회사
+ko  +business        직장
+ko  +home            집
 ko  street           주소
 ko  street           번지
 ko  postalCode       우편번호

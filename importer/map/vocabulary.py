@@ -170,7 +170,7 @@ QUALIFIERS: dict[str, tuple[str, ...]] = {
 # ("Weiteres/r", "Assistent(in)") and the "- Value" of numbered groups.
 FILLERS = frozenset({
     "de", "del", "la", "le", "l", "du", "des", "da", "do", "dos", "das", "of", "the", "for",
-    "und", "and", "y", "et", "en", "e", "r", "in", "im", "van", "di", "value", "wert", "valeur",
+    "und", "and", "y", "et", "en", "e", "r", "in", "im", "van", "di", "op", "value", "wert", "valeur",
     "valor", "waarde", "valore", "invitee", "customer", "client", "contact", "s",
 })
 
