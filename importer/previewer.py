@@ -101,6 +101,7 @@ class Preview:
     language: str = ""  # the language the headers are written in (a BCP 47 tag), "" unknown
     # Why no row can be sent yet (no column gives a name): the page's mapping step says so.
     missing: str = ""
+    header_is_data: bool = False  # the first row, read as the header, holds a customer
     # A few values of each shown column, in the order of ``columns``: what the mapping step
     # shows beside each column so that a person can tell what it holds.
     column_samples: tuple[tuple[str, ...], ...] = ()
@@ -131,14 +132,14 @@ def build_preview(config: Config, path: Any, sheet: str | None = None, *,
     with open_source(path, sheet=sheet, max_read_mb=config.limits.max_read_mb,
                      score=fit, header=config.input.header) as loaded:
         info = loaded.info
-        missing = ""
+        missing, header_is_data = "", False
         try:
             mapping = build_mapping(info.headers, config.columns,
                                     auto_detect=config.mapping.auto_detect)
         except NoNameColumn as exc:
             if require_name:
                 raise
-            missing = str(exc)
+            missing, header_is_data = str(exc), exc.header_is_data
             mapping = build_mapping(info.headers, config.columns,
                                     auto_detect=config.mapping.auto_detect, require_name=False)
         options = MapOptions.of(config.mapping, mapping)
@@ -228,6 +229,7 @@ def build_preview(config: Config, path: Any, sheet: str | None = None, *,
         warning_rows=warning_rows,
         language=mapping.language,
         missing=missing,
+        header_is_data=header_is_data,
         column_samples=column_samples,
     )
 

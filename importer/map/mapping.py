@@ -46,8 +46,9 @@ class NoNameColumn(ConfigError):
 
     def __init__(self, headers: tuple[str, ...], recognised: bool = False) -> None:
         self.headers = headers
+        self.header_is_data = looks_like_data(headers)
         shown = ", ".join(repr(h) for h in headers[:12]) + (", ..." if len(headers) > 12 else "")
-        if looks_like_data(headers):
+        if self.header_is_data:
             what = ("the first row holds data, not column names (" + shown + "): the file has "
                     "no header row; set [input] header = false and name the columns by letter "
                     "in [columns], e.g. A = \"displayName\", B = \"emailAddress\"")
