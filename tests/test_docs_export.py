@@ -1,4 +1,9 @@
-"""docs/export.md never lies: its shell examples run as written against the Graph emulator."""
+"""docs/export.md never lies: its shell examples run as written against the Graph emulator.
+
+tests/test_manual_examples.py runs the page's ```sh blocks as every manual page's are run;
+this file checks what they do to the businesses (two of them, not one), and also runs the
+plain ``` example that needs import.business_column set.
+"""
 
 from __future__ import annotations
 
@@ -24,11 +29,12 @@ FRONT = "front@contoso.onmicrosoft.com"
 BACK = "back@contoso.onmicrosoft.com"
 
 
-def examples(section: str) -> list[list[str]]:
-    """The command lines of the section's ```sh blocks, split as a shell would."""
+def examples(section: str, fence: str = "sh") -> list[list[str]]:
+    """The command lines of the section's ```sh blocks (or plain ``` ones), split as a shell
+    would."""
     text = PAGE.read_text(encoding="utf-8")
     part = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```sh\n(.*?)```", part, flags=re.DOTALL)
+    blocks = re.findall(rf"```{fence}\n(.*?)```", part, flags=re.DOTALL)
     assert blocks, f"no shell example under {section!r}"
     return [shlex.split(line) for block in blocks for line in block.splitlines() if line.strip()]
 
@@ -64,7 +70,7 @@ def test_back_up_before_a_big_import(emu: ThreadedEmulator, tmp_path: Path) -> N
     book.active.append(["Name", "Email", "Mobile"])
     for n in range(3):
         book.active.append([f"New {n}", f"new{n}@contoso.com", f"+1425555010{n}"])
-    book.save(tmp_path / "new-customers.xlsx")
+    book.save(tmp_path / "customers.xlsx")
     before = emu.emulator.customers(FRONT)
     for argv in examples("Back up before a big import"):
         done = shell(tmp_path, argv)
@@ -99,7 +105,7 @@ def test_several_businesses_in_one_file(emu: ThreadedEmulator, tmp_path: Path) -
     seed(emu, tmp_path)
     write_config(tmp_path / "all-businesses.toml", emu.url, business=FRONT,
                  extra='[import]\nbusiness_column = "Business"\n')
-    for argv in examples("Several businesses in one file"):
+    for argv in examples("Several businesses in one file", fence=""):
         done = shell(tmp_path, argv)
         assert done.returncode == 0, (argv, done.stderr)
         assert f"{SAMPLE_VALID} from {FRONT}, 0 from {BACK}" in done.stdout

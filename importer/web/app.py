@@ -285,7 +285,9 @@ async def _read_preview(state: _State, stored: Upload) -> dict[str, Any]:
         await state.reading.acquire()
     finally:
         state.waiting -= 1
-    reading = asyncio.ensure_future(asyncio.to_thread(_preview, state.config, stored.path, stored.sheet))
+    # A sheet none of whose columns is recognised opens the mapping step all the same.
+    reading = asyncio.ensure_future(asyncio.to_thread(_preview, state.config, stored.path,
+                                                      stored.sheet, require_name=False))
 
     def done(_: object) -> None:  # only when the read has ended, even if the request has not
         state.reading.release()
@@ -316,9 +318,10 @@ def shown_name(filename: str | None) -> str:
     return name[:200] or "upload"
 
 
-def _preview(config: Config, path: Path, sheet: str | None) -> dict[str, Any]:
+def _preview(config: Config, path: Path, sheet: str | None, *,
+             require_name: bool = True) -> dict[str, Any]:
     """The preview as JSON, without the private path the upload is stored under."""
-    data = to_dict(build_preview(config, path, sheet))
+    data = to_dict(build_preview(config, path, sheet, require_name=require_name))
     data.pop("path", None)
     return data
 
@@ -347,8 +350,10 @@ def _preview_page(request: web.Request, found: Upload, *, status: int = 200, err
     state = _state(request)
 
     def build(csrf: str) -> str:
-        columns = mapping.columns_card(upload_id=found.id, columns=(found.preview or {})["columns"],
-                                       csrf=csrf, error=mapping_error)
+        preview = found.preview or {}
+        columns = mapping.columns_card(upload_id=found.id, columns=preview["columns"],
+                                       csrf=csrf, error=mapping_error,
+                                       samples=preview.get("column_samples") or ())
         return pages.preview_page(
             upload_id=found.id, name=found.name, preview=found.preview or {}, csrf=csrf,
             business=state.config.graph.business_id, active=_active(state), error=error,
