@@ -6,7 +6,8 @@
     await run_async(...)                                   ->  Outcome   (inside an event loop)
 
 ``source`` is a spreadsheet's path, a pandas DataFrame, or an iterable of mappings
-(``{"Name": ..., "Email": ...}``); ``config`` a TOML file's path, a dict shaped like that file,
+(``{"Name": ..., "Email": ...}``), or the https URL of a file on SharePoint or OneDrive (read
+through Graph with the config's sign-in); ``config`` a TOML file's path, a dict shaped like that file,
 or a ``Config``. Every source goes the one way a file goes (read.open_source, then
 runner.run_import, the function the command line and the upload page call too): the same
 header recognition, mapping, validation, exactly-once journal, pacing and report folder.
@@ -18,6 +19,7 @@ run) are raised as ``ImporterError`` subclasses with the message the command lin
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import threading
 from collections.abc import Iterable, Mapping
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .config import Config, load_config, parse_config
+from .drive import check_url, fetched_copy, is_url
 from .errors import EXIT_OK
 from .previewer import Preview, build_preview
 from .read import frame_row_offset, is_frame
@@ -97,7 +100,18 @@ def preview(source: Source, config: ConfigLike = None, *, sheet: str | None = No
     """Read and check every row as a run would, without any network. ``Preview`` holds the
     sheet and header row found, which column feeds which field, the counts of valid and
     invalid rows, the first problems and the first bodies that would be sent."""
-    return build_preview(load(config), source, sheet)
+    settings = load(config)
+    if is_url(source):
+        tokens = make_token_source(settings)
+        try:
+            with fetched_copy(settings, tokens, check_url(source)) as fetched:
+                return dataclasses.replace(build_preview(settings, fetched.path, sheet),
+                                           path=source)
+        finally:
+            close = getattr(tokens, "close", None)
+            if callable(close):
+                close()
+    return build_preview(settings, source, sheet)
 
 
 async def run_async(
@@ -112,7 +126,9 @@ async def run_async(
 ) -> Outcome:
     """Import ``source`` into the business of ``config``; see ``run``."""
     settings = load(config)
-    tokens = None if dry_run else make_token_source(settings)
+    tokens = None if dry_run and not is_url(source) else make_token_source(settings)
+    if is_url(source):
+        check_url(source)
     results: list[RowResult] = []
     options = RunOptions(input=source, out_dir=Path(out_dir) if out_dir is not None else None,
                          sheet=sheet, dry_run=dry_run, restart=restart)

@@ -102,6 +102,8 @@ class _Verdict:
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.hidden: set[str] = set()
+        self.blocked = ""  # why a run would fail although Bookings answers (a file URL)
+        self.files: dict[str, str] = {}  # role -> SharePoint/OneDrive URL to check
 
     def line(self, label: str, text: str) -> None:
         for secret in self.hidden:
@@ -109,6 +111,8 @@ class _Verdict:
         print(f"{label:<10} {text}", file=self.out, flush=True)
 
     def end(self, ready: bool, text: str) -> int:
+        if ready and self.blocked:
+            ready, text = False, self.blocked
         self.line("verdict", f"{'ready' if ready else 'not ready'}: {text}")
         return EXIT_OK if ready else EXIT_SERVICE
 
@@ -123,9 +127,12 @@ class _Context:
 
 
 async def check(
-    config: Config, *, tokens: TokenSource | None = None, out: TextIO | None = None
+    config: Config, *, tokens: TokenSource | None = None, out: TextIO | None = None,
+    files: dict[str, str] | None = None,
 ) -> int:
-    """Print whether a run with ``config`` would work; 0 if it would, 3 if not."""
+    """Print whether a run with ``config`` would work; 0 if it would, 3 if not. ``files``
+    (role -> URL: input, inbox, out) adds the SharePoint/OneDrive URLs of the command line to
+    those of the config's [files]; each is checked for reading (and writing)."""
     out = out or sys.stdout  # looked up now: the stream of the moment, not of the import
     business_id = config.graph.business_id.strip()
     if not business_id:
@@ -140,6 +147,7 @@ async def check(
         verdict = _Verdict(out)
         root = graph_root(config)
         verdict.line("cloud", f"{cloud.title} ({root}, {config.graph.version})")
+        verdict.files = file_urls(config, files)
         return await _check(config, source, verdict, cloud, root, business_id)
     finally:
         close = getattr(source, "close", None)
@@ -171,7 +179,27 @@ async def _check(config: Config, source: TokenSource, verdict: _Verdict, cloud: 
     async with new_session(config) as session:
         client = GraphClient(session, root, config.graph.version, source,
                              timeout=config.limits.timeout)
+        await _check_files(client, config, verdict)
         return await _use_graph(client, ctx, permission, verdict)
+
+
+def file_urls(config: Config, given: dict[str, str] | None) -> dict[str, str]:
+    """The SharePoint/OneDrive URLs a run would use: the command line's, else the config's."""
+    found = {role: getattr(config.files, role) for role in ("input", "inbox", "out")}
+    found.update({role: url for role, url in (given or {}).items() if url})
+    return {role: url for role, url in found.items()
+            if url.lower().startswith(("https://", "http://"))}
+
+
+async def _check_files(client: GraphClient, config: Config, verdict: _Verdict) -> None:
+    """One line per file URL: can the sign-in read it (and write, for a folder)?"""
+    from .drive import probe
+
+    for role, url in verdict.files.items():
+        usable, text = await probe(client, config, role, url)
+        verdict.line(role, ("ok: " if usable else "") + text)
+        if not usable and not verdict.blocked:
+            verdict.blocked = f"the {role} URL cannot be used"
 
 
 async def _use_graph(client: GraphClient, ctx: _Context, permission: Permission,

@@ -7,19 +7,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import os
 import secrets
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import Config, load_config
 from .console import catch_interrupts, plain_output
-from .errors import EXIT_INTERRUPTED, ConfigError, ImporterError, UsageError
+from .errors import EXIT_INTERRUPTED, EXIT_SERVICE, ConfigError, ImporterError, UsageError
 from .report import Progress, summary_line
 from .signin import StaticToken, make_token_source
 from .version import __version__
@@ -53,6 +54,7 @@ MANUAL: dict[str | None, str] = {
     "businesses": "sign-in.md",
     "sandbox": "getting-started.md",
     "serve": "upload-page.md",
+    "export": "export.md",
 }
 
 
@@ -107,9 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("input", metavar="INPUT", nargs="?",
-                     help="the .csv, .xlsx or .xlsm file (omitted with --inbox)")
+                     help="the .csv, .xlsx or .xlsm file, or its SharePoint/OneDrive URL "
+                          "(a sharing link or the file's own URL; omitted with --inbox)")
     common(run)
-    run.add_argument("--out", metavar="DIR", help="report folder (default: runs/<timestamp>/)")
+    run.add_argument("--out", metavar="DIR|URL",
+                     help="report folder (default: runs/<timestamp>/); a SharePoint or OneDrive "
+                          "folder URL: written locally as usual, then uploaded there")
     run.add_argument("--sheet", metavar="NAME",
                      help="worksheet to read (default: the first visible one with data)")
     run.add_argument("--dry-run", action="store_true",
@@ -123,10 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sandbox", action="store_true",
                      help="start the built-in Graph emulator on 127.0.0.1 and import into it")
 
-    run.add_argument("--inbox", metavar="DIR",
-                     help="import every spreadsheet in DIR, oldest first, moving each to "
-                          "DIR/done/ or DIR/failed/ with its report folder beside it "
-                          "(nightly runs: docs/nightly.md)")
+    run.add_argument("--inbox", metavar="DIR|URL",
+                     help="import every spreadsheet in DIR (or a SharePoint/OneDrive folder "
+                          "URL), oldest first, moving each to done/ or failed/ there with its "
+                          "report folder beside it (nightly runs: docs/nightly.md)")
     run.add_argument("--settle", type=float, default=2.0, metavar="S",
                      help="--inbox: leave files changed in the last S seconds (default 2)")
     run.add_argument("--log-format", choices=("text", "json"), default="text",
@@ -137,13 +142,16 @@ def build_parser() -> argparse.ArgumentParser:
     pre = sub.add_parser(
         "preview",
         help="show how a spreadsheet would be imported; sends nothing",
-        description="Read and check every row of a spreadsheet as a run would, without any "
-                    "network: the sheet and header row used, which column feeds which field, "
+        description="Read and check every row of a spreadsheet as a run would, sending "
+                    "nothing (a SharePoint or OneDrive URL is read through Graph with the "
+                    "config's sign-in; a local file needs no network): the sheet and header "
+                    "row used, which column feeds which field, "
                     "the first problems, and the first customers exactly as they would be "
                     "created. Exit 0: every row valid; 1: some rows invalid; 2: unreadable "
                     "input or config.",
     )
-    pre.add_argument("input", metavar="INPUT", help="the .csv, .xlsx or .xlsm file")
+    pre.add_argument("input", metavar="INPUT",
+                     help="the .csv, .xlsx or .xlsm file, or its SharePoint/OneDrive URL")
     pre.add_argument("--config", metavar="FILE",
                      help=f"TOML config (default: ${CONFIG_ENV}, else the defaults)")
     pre.add_argument("--sheet", metavar="NAME", help="worksheet to read")
@@ -156,11 +164,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write a starter config whose [columns] table maps every column of the "
                     "spreadsheet, with the other settings commented as in config.example.toml.",
     )
-    ini.add_argument("input", metavar="INPUT", help="the .csv, .xlsx or .xlsm file")
+    ini.add_argument("input", metavar="INPUT",
+                     help="the .csv, .xlsx or .xlsm file, or its SharePoint/OneDrive URL")
     ini.add_argument("--sheet", metavar="NAME", help="worksheet to read")
     ini.add_argument("--output", metavar="FILE", default="bookings-import.toml",
                      help="where to write it (default: bookings-import.toml)")
     ini.add_argument("--force", action="store_true", help="overwrite an existing file")
+    ini.add_argument("--config", metavar="FILE",
+                     help="a config whose sign-in reads INPUT when it is a SharePoint or "
+                          "OneDrive URL")
 
     chk = sub.add_parser(
         "check",
@@ -169,6 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "a run would work. Creates nothing. Exit 0: ready; 3: not ready; 2: config.",
     )
     common(chk)
+    chk.add_argument("--input", metavar="URL",
+                     help="also check that the sign-in can read this SharePoint/OneDrive file")
+    chk.add_argument("--inbox", metavar="URL",
+                     help="also check that it can read and write this folder (an inbox)")
+    chk.add_argument("--out", metavar="URL",
+                     help="also check that it can write this folder (reports)")
 
     biz = sub.add_parser(
         "businesses",
@@ -180,6 +198,24 @@ def build_parser() -> argparse.ArgumentParser:
     common(biz)
     biz.add_argument("--format", choices=("text", "json"), default="text",
                      help="text (default) or one JSON document for scripts")
+
+    exp = sub.add_parser(
+        "export",
+        help="write a business's customers to a .csv or .xlsx that run reads back",
+        description="Write every customer of the business (all pages) to a .csv or .xlsx file, "
+                    "or to a SharePoint or OneDrive folder URL: one row per customer with its "
+                    "id, name, email, phones by type and addresses, in the layout that 'run' "
+                    "reads back with no config. Reads only; changes nothing. Exit 0: written; "
+                    "2: usage or config; 3: Graph refused.",
+    )
+    common(exp)
+    exp.add_argument("--out", metavar="FILE|URL", required=True,
+                     help="a .csv or .xlsx file, or a SharePoint/OneDrive folder URL")
+    exp.add_argument("--business", action="append", default=[], metavar="ID",
+                     help="the business to export (default: graph.business_id); repeatable "
+                          "with import.business_column set, which then names each row's business")
+    exp.add_argument("--format", choices=("xlsx", "csv"), default="xlsx",
+                     help="the file's kind when --out is a folder URL (default xlsx)")
 
     sandbox = sub.add_parser(
         "sandbox",
@@ -246,9 +282,15 @@ def _config(args: argparse.Namespace) -> Config:
 async def _run(args: argparse.Namespace) -> int:
     from .runner import RunOptions
 
+    config = _config(args)
+    if not (args.input or args.inbox):
+        # [files] input, else inbox: a nightly job needs no arguments.
+        args.input = config.files.input or None
+        args.inbox = None if args.input else config.files.inbox or None
+    if not args.out and config.files.out and not args.inbox:
+        args.out = config.files.out
     if not (args.input or args.inbox):
         raise UsageError("INPUT is required: name the spreadsheet to import, or use --inbox DIR")
-    config = _config(args)
     if not args.config and not os.environ.get(CONFIG_ENV) and not (args.sandbox or args.dry_run):
         raise UsageError(
             "no config: pass --config FILE (start from config.example.toml), "
@@ -256,8 +298,9 @@ async def _run(args: argparse.Namespace) -> int:
         )
     _check_inbox_args(args, config)
     options = RunOptions(
-        input=Path(args.input or args.inbox),  # --inbox: set per file
-        out_dir=Path(args.out) if args.out else None,
+        input=_input(args.input or args.inbox),  # --inbox: set per file
+        # --out URL: the reports are written locally as always, then uploaded there.
+        out_dir=Path(args.out) if args.out and not _is_url(args.out) else None,
         sheet=args.sheet,
         dry_run=args.dry_run,
         restart=args.restart,
@@ -272,10 +315,11 @@ async def _send(args: argparse.Namespace, config: Config, options: RunOptions,
     """The import itself (into the emulator with --sandbox); ``stop`` set: take no new rows."""
     progress = Progress(enabled=None if not (args.quiet or args.log_format == "json") else False)
     if args.sandbox and not args.dry_run:
-        from .emulator import EmulatorSettings, running_emulator
+        from .emulator import SANDBOX_LIBRARY, EmulatorSettings, running_emulator
 
         token = secrets.token_urlsafe(24)
-        settings = EmulatorSettings(tokens={token}, latency=0.02, jitter=0.01)
+        settings = EmulatorSettings(tokens={token}, latency=0.02, jitter=0.01,
+                                    libraries=(SANDBOX_LIBRARY,))
         async with running_emulator(settings) as emu:
             graph = dataclasses.replace(
                 config.graph,
@@ -290,7 +334,8 @@ async def _send(args: argparse.Namespace, config: Config, options: RunOptions,
             held = len(emu.emulator.customers(graph.business_id))
             log.info("sandbox: the emulator now holds %d customer(s)", held)
     else:
-        tokens = None if args.dry_run else make_token_source(config)
+        remote = _is_url(args.input) or _is_url(args.inbox) or _is_url(args.out)
+        tokens = None if args.dry_run and not remote else make_token_source(config)
         try:
             code = await _import(args, config, options, tokens, progress, stop)
         finally:
@@ -298,6 +343,20 @@ async def _send(args: argparse.Namespace, config: Config, options: RunOptions,
             if callable(close):
                 close()  # MSAL's HTTP connections to the sign-in authority
     return code
+
+
+def _is_url(text: object) -> bool:
+    """A SharePoint/OneDrive URL rather than a path (the drive part checks it further)."""
+    return isinstance(text, str) and text.lower().startswith(("https://", "http://"))
+
+
+def _input(text: str) -> str | Path:
+    """A path, or (kept as written) the URL of a file on SharePoint or OneDrive."""
+    if _is_url(text):
+        from .drive import check_url
+
+        return check_url(text)
+    return Path(text)
 
 
 def _check_inbox_args(args: argparse.Namespace, config: Config) -> None:
@@ -331,19 +390,38 @@ async def _import(args: argparse.Namespace, config: Config, options: RunOptions,
 
     fields: dict[str, object] = {}
     if args.inbox:
-        from .inbox import DONE, FAILED, run_inbox
+        from .inbox import DONE, FAILED, run_inbox, run_remote_inbox
 
-        inbox = Path(args.inbox)
-        result = await run_inbox(inbox, run_one, options, settle=args.settle, stop=stop)
-        code, counts, seconds, out_dir, fatal = (result.exit_code, dict(result.counts),
-                                                 result.seconds, inbox, "")
+        if _is_url(args.inbox):
+            if tokens is None:
+                raise ConfigError("--inbox URL reads the folder with the config's sign-in")
+            result = await run_remote_inbox(config, tokens, args.inbox, run_one, options,
+                                            settle=args.settle, stop=stop)
+            out_dir = Path(config.report.dir)
+            bases = [out_dir]
+        else:
+            inbox = out_dir = Path(args.inbox)
+            result = await run_inbox(inbox, run_one, options, settle=args.settle, stop=stop)
+            bases = [inbox / DONE, inbox / FAILED]
+        code, counts, seconds, fatal = (result.exit_code, dict(result.counts), result.seconds,
+                                        "")
         fields = {"files": len(result.files), "waiting": len(result.waiting)}
-        bases = [inbox / DONE, inbox / FAILED]
     else:
+        if _is_url(args.out) and tokens is not None:
+            from .drive import check_folder
+
+            await check_folder(config, tokens, "out", args.out)  # before anything is sent
         outcome = await run_one(options)
         code, counts, seconds, out_dir, fatal = (outcome.exit_code, outcome.counts,
                                                  outcome.seconds, outcome.out_dir, outcome.fatal)
         fields = {"fatal_error": fatal} if fatal else {}
+        if _is_url(args.out) and tokens is not None:
+            shared, problem = await _publish(config, tokens, args.out, outcome.out_dir)
+            fields["reports_url"] = shared
+            if problem:
+                fields["upload_error"] = problem
+                code = code or EXIT_SERVICE
+                fatal = fatal or problem
         bases = [outcome.out_dir.parent]
     if args.keep_runs:
         from .report import prune_runs
@@ -355,9 +433,41 @@ async def _import(args: argparse.Namespace, config: Config, options: RunOptions,
                          out_dir=str(out_dir), seconds=seconds, **fields)
     else:
         print(summary_line(counts, seconds, out_dir), flush=True)
+        if fields.get("reports_url"):
+            print(f"reports uploaded to {fields['reports_url']}", flush=True)
         if fatal:
             print(f"bookings-import: error: {fatal}", file=sys.stderr)
     return code
+
+
+async def _publish(config: Config, tokens: TokenSource, url: str, out_dir: Path
+                   ) -> tuple[str, str]:
+    """Upload the run's report folder to the folder ``url``: (where it went, "" or why it did
+    not). The local folder stays either way, and its summary.json says where the reports are."""
+    import json
+
+    from .drive import upload_reports
+
+    summary = out_dir / "summary.json"
+
+    def note(**reports: object) -> None:
+        try:
+            data = json.loads(summary.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        data["reports"] = {"local": str(out_dir.resolve()), **reports}
+        summary.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+
+    target = f"{url.rstrip('/')}/{out_dir.name}"
+    note(url=target, uploaded=True)
+    try:
+        shared = await upload_reports(config, tokens, url, out_dir)
+    except ImporterError as exc:
+        problem = f"reports not uploaded ({exc}); they are in {out_dir}"
+        note(url=target, uploaded=False, error=str(exc))
+        log.error("%s", problem)
+        return "", problem
+    return shared, ""
 
 
 def _on_interrupt(stop: asyncio.Event) -> Callable[[], None]:
@@ -372,10 +482,33 @@ def _on_interrupt(stop: asyncio.Event) -> Callable[[], None]:
     return on_signal
 
 
+@contextlib.contextmanager
+def _local(args: argparse.Namespace, config: Config) -> Iterator[str]:
+    """The input as a local path: a SharePoint or OneDrive URL is read into a private
+    temporary copy for the block (with the config's sign-in)."""
+    if not _is_url(args.input):
+        yield args.input
+        return
+    from .drive import check_url, fetched_copy
+
+    tokens = make_token_source(config)
+    try:
+        with fetched_copy(config, tokens, check_url(args.input)) as fetched:
+            yield str(fetched.path)
+    finally:
+        close = getattr(tokens, "close", None)
+        if callable(close):
+            close()
+
+
 def _preview(args: argparse.Namespace) -> int:
     from .previewer import build_preview, render_text, to_json
 
-    preview = build_preview(_config(args), args.input, args.sheet)
+    config = _config(args)
+    with _local(args, config) as path:
+        preview = build_preview(config, path, args.sheet)
+    if path != args.input:
+        preview = dataclasses.replace(preview, path=args.input)
     if args.format == "json":
         print(to_json(preview), flush=True)
     else:
@@ -388,7 +521,12 @@ def _init(args: argparse.Namespace) -> int:
     from .read import open_input
     from .starter import render_starter, write_starter
 
-    with open_input(args.input, sheet=args.sheet, score=header_fit) as loaded:
+    if _is_url(args.input) and not (args.config or os.environ.get(CONFIG_ENV)):
+        raise UsageError("a SharePoint or OneDrive URL is read with a config's sign-in: pass "
+                         "--config FILE (start from config.example.toml)")
+    config = _config(args) if _is_url(args.input) else Config()
+    with _local(args, config) as local, open_input(local, sheet=args.sheet,
+                                                    score=header_fit) as loaded:
         headers = loaded.info.headers
     text = render_starter(headers, args.input, args.output)
     path = write_starter(args.output, text, force=args.force)
@@ -411,11 +549,33 @@ def _businesses(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from .export import export_customers
+
+    if not args.config and not os.environ.get(CONFIG_ENV):
+        raise UsageError("no config: pass --config FILE (start from config.example.toml)")
+    config = _config(args)
+    from .report import logs
+
+    logs.protect(logs.secret_values(config))
+    tokens = make_token_source(config)
+    try:
+        outcome = asyncio.run(export_customers(config, tokens, args.out, args.business,
+                                               file_format=args.format))
+    finally:
+        close = getattr(tokens, "close", None)
+        if callable(close):
+            close()
+    if not args.quiet:
+        print(outcome.line(), flush=True)
+    return 0
+
+
 def _sandbox(args: argparse.Namespace) -> int:
-    from .emulator import EmulatorSettings, serve_forever
+    from .emulator import SANDBOX_LIBRARY, EmulatorSettings, serve_forever
 
     settings = EmulatorSettings(latency=args.latency, jitter=args.jitter,
-                                max_concurrent=args.max_concurrent)
+                                max_concurrent=args.max_concurrent, libraries=(SANDBOX_LIBRARY,))
     serve_forever(settings, args.host, args.port)
     return 0
 
@@ -449,11 +609,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             if not args.config and not os.environ.get(CONFIG_ENV):
                 raise UsageError("no config: pass --config FILE (start from config.example.toml)")
-            return asyncio.run(check(_config(args)))
+            urls = {"input": args.input, "inbox": args.inbox, "out": args.out}
+            for role, url in urls.items():
+                if url and not _is_url(url):
+                    raise UsageError(f"--{role} {url}: check takes a SharePoint or OneDrive "
+                                     "https:// URL here")
+            return asyncio.run(check(_config(args), files=urls))
         if args.command == "businesses":
             return _businesses(args)
         if args.command == "sandbox":
             return _sandbox(args)
+        if args.command == "export":
+            return _export(args)
         if args.command == "preview":
             return _preview(args)
         if args.command == "init":

@@ -65,6 +65,7 @@ class LimitsSection:
     max_attempts: int = 6
     max_backoff: float = 60.0  # longest wait between attempts without Retry-After
     max_read_mb: int = 1024  # memory one read of a workbook may hold (read/budget.py)
+    max_download_mb: float = 256.0  # largest file read from SharePoint or OneDrive
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,15 @@ class ReportSection:
 
 
 @dataclass(frozen=True)
+class FilesSection:
+    """Files on SharePoint or OneDrive (https URLs; "" for none)."""
+
+    input: str = ""  # the spreadsheet a run reads when no INPUT is given
+    inbox: str = ""  # the folder a run takes as its inbox when neither INPUT nor --inbox is given
+    out: str = ""  # the folder the reports are uploaded to
+
+
+@dataclass(frozen=True)
 class Config:
     graph: GraphSection = field(default_factory=GraphSection)
     auth: AuthSection = field(default_factory=AuthSection)
@@ -116,6 +126,7 @@ class Config:
     import_: ImportSection = field(default_factory=ImportSection)
     state: StateSection = field(default_factory=StateSection)
     report: ReportSection = field(default_factory=ReportSection)
+    files: FilesSection = field(default_factory=FilesSection)
     path: str = ""  # where it was read from, "" for defaults
 
     def public_dict(self) -> dict[str, Any]:
@@ -138,6 +149,7 @@ _SECTIONS: dict[str, tuple[str, type]] = {
     "import": ("import_", ImportSection),
     "state": ("state", StateSection),
     "report": ("report", ReportSection),
+    "files": ("files", FilesSection),
 }
 
 
@@ -215,6 +227,9 @@ def validate(config: Config, where: str = "config") -> None:
         raise bad("limits.timeout must be a positive number of seconds")
     if not 1 <= lim.max_attempts <= 50:
         raise bad(f"limits.max_attempts must be between 1 and 50, not {lim.max_attempts}")
+    if not 0 < lim.max_download_mb <= 1 << 20:
+        raise bad(f"limits.max_download_mb must be more than 0 and at most 1048576 (MiB), not "
+                  f"{lim.max_download_mb}")
     if not 16 <= lim.max_read_mb <= 1 << 20:
         raise bad(f"limits.max_read_mb must be between 16 and 1048576 (MiB), not {lim.max_read_mb}")
     if imp.on_existing not in ON_EXISTING:
@@ -233,6 +248,10 @@ def validate(config: Config, where: str = "config") -> None:
             raise bad(f"[input] header = false: the sheet has no column names, so [columns] names "
                       f"columns by letter (A = \"displayName\"); {letters[0]!r} is no column "
                       "letter")
+    for key in ("input", "inbox", "out"):
+        url = getattr(config.files, key)
+        if url and not url.lower().startswith("https://"):
+            raise bad(f"files.{key} must be an https:// URL of SharePoint or OneDrive, not {url!r}")
     region = config.mapping.default_region
     if region and (len(region) != 2 or not region.isalpha()):
         raise bad(f"mapping.default_region must be a two-letter ISO country code, not {region!r}")

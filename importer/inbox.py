@@ -21,6 +21,8 @@ time changes while it passes. Reports are written in DIR/.importing/ until the f
 A file that cannot be moved once imported (Windows refuses while another program, Excel or a
 sync client, has it open) stays in DIR, its report goes to done/ or failed/ all the same, and the
 next run imports it again: the journal knows the customers it created, so none is created twice.
+
+``--inbox URL`` does the same with a SharePoint or OneDrive folder (``run_remote_inbox``).
 """
 
 from __future__ import annotations
@@ -40,9 +42,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ImporterError, UsageError
-from .report import REPORT_SUFFIX, SUMMARY, logs, summary_line
-from .runner import RunOptions, RunOutcome
+from .config import Config
+from .drive import DriveClient, DriveItem, check_url, fetch_input, probe
+from .errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    ImporterError,
+    ServiceRefused,
+    UsageError,
+)
+from .report import REPORT_SUFFIX, SUMMARY, default_run_dir, logs, summary_line
+from .runner import RunOptions, RunOutcome, state_dir
+from .send import GraphClient, GraphError, TransportError, graph_root, new_session
+from .signin import TokenSource
 
 SUFFIXES = frozenset({".csv", ".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"})
 TEMPORARY = ("~$*", ".~lock*", "*.tmp", "*.part", ".*")
@@ -61,6 +74,7 @@ class FileOutcome:
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     error: str = ""
+    url: str = ""  # a file of a SharePoint/OneDrive inbox: its URL
 
 
 @dataclass
@@ -248,8 +262,8 @@ async def run_inbox(
     return InboxOutcome(files, waiting, time.monotonic() - started)
 
 
-def _announce(inbox: Path, f: FileOutcome) -> None:
-    fields = {"input": str(f.input), "moved_to": str(f.moved_to) if f.moved_to else None,
+def _announce(inbox: Path | str, f: FileOutcome) -> None:
+    fields = {"input": f.url or str(f.input), "moved_to": str(f.moved_to) if f.moved_to else None,
               "report": str(f.report) if f.report else None, "exit_code": f.exit_code,
               "counts": f.counts, "seconds": round(f.seconds, 3)}
     if f.error:
@@ -265,3 +279,190 @@ def _announce(inbox: Path, f: FileOutcome) -> None:
         message = f"{where}: {f.error}"
     level = logging.INFO if f.exit_code < EXIT_USAGE and f.moved_to else logging.WARNING
     logs.emit("file", message, level=level, **fields)
+
+
+# --- a SharePoint or OneDrive folder as the inbox ---------------------------------------------
+
+IMPORTED_STATE = "inbox-imported.json"
+
+
+class _Imported:
+    """Files of a folder inbox that were imported but could not be moved (open in Excel, no
+    permission): by drive item id and eTag, with where they belong. The next run moves such a
+    file without reading it again; a file changed since (another eTag) is a new input."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.data: dict[str, dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.data = {}
+
+    def get(self, item: DriveItem) -> dict[str, str] | None:
+        entry = self.data.get(f"{item.drive_id}/{item.id}")
+        return entry if entry and entry.get("etag") == item.etag else None
+
+    def put(self, item: DriveItem, **fields: str) -> None:
+        self.data[f"{item.drive_id}/{item.id}"] = {"etag": item.etag, **fields}
+        self._save()
+
+    def drop(self, item: DriveItem) -> None:
+        if self.data.pop(f"{item.drive_id}/{item.id}", None) is not None:
+            self._save()
+
+    def _save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.data, indent=2), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+
+def _remote_candidates(items: list[DriveItem]) -> list[DriveItem]:
+    found = [i for i in items if not i.is_folder and Path(i.name).suffix.lower() in SUFFIXES
+             and not is_temporary(i.name)]
+    return sorted(found, key=lambda i: (i.last_modified, i.name))
+
+
+def _age(item: DriveItem, now: float) -> float:
+    try:
+        changed = datetime.fromisoformat(item.last_modified.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return float("inf")
+    return now - changed
+
+
+def _free_remote_name(names: set[str], name: str) -> str:
+    if name.casefold() not in names and (name + REPORT_SUFFIX).casefold() not in names:
+        return name
+    path = Path(name)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    n, candidate = 1, f"{path.stem}.{stamp}{path.suffix}"
+    while candidate.casefold() in names:
+        n += 1
+        candidate = f"{path.stem}.{stamp}-{n}{path.suffix}"
+    return candidate
+
+
+async def run_remote_inbox(
+    config: Config,
+    tokens: TokenSource,
+    url: str,
+    run_one: RunOne,
+    options: RunOptions,
+    *,
+    settle: float = DEFAULT_SETTLE,
+    stop: asyncio.Event | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> InboxOutcome:
+    """``--inbox URL``: every spreadsheet of a SharePoint or OneDrive folder (all pages of its
+    children), oldest first, each read as ``run URL`` reads a file and moved with its report
+    folder into done/ or failed/ there (made when missing; a taken name gets a timestamp).
+
+    Files changed in the last ``settle`` seconds, or whose eTag changes while it passes, wait
+    for the next run, as do Office's lock files. The reports are also kept locally (under
+    report.dir, as for any run). A file that cannot be moved (locked, open in Excel, no write
+    permission) stays; its item id and eTag are remembered in the state folder, so the next
+    run moves it without reading it again, and the journal would keep a re-read from creating
+    anyone twice in any case."""
+    check_url(url)
+    started = time.monotonic()
+    imported = _Imported(state_dir(config) / IMPORTED_STATE)
+    files: list[FileOutcome] = []
+    async with new_session(config) as session:
+        client = GraphClient(session, graph_root(config), config.graph.version, tokens,
+                             timeout=config.limits.timeout)
+        drive = DriveClient(client, config)
+        folder = await drive.resolve(url)
+        if not folder.is_folder:
+            raise UsageError(f"--inbox {url}: not a folder; name the SharePoint or OneDrive "
+                             "folder the spreadsheets are dropped into")
+        # Files are moved out of it: a folder that cannot be written is refused before any
+        # file is imported (else each would be imported, then stay, run after run).
+        usable, problem = await probe(client, config, "inbox", url)
+        if not usable:
+            raise ServiceRefused(problem)
+        listed = _remote_candidates(await drive.children(folder, url))
+        now = clock()
+        fresh = [i for i in listed if _age(i, now) < settle]
+        ready = [i for i in listed if i not in fresh]
+        if ready and settle > 0:
+            await sleep(settle)
+            again = {i.id: i for i in await drive.children(folder, url)}
+            changed = [i for i in ready if again.get(i.id) is None or again[i.id].etag != i.etag]
+            fresh += [i for i in changed if i.id in again]
+            ready = [i for i in ready if i not in changed]
+        waiting = [Path(i.name) for i in fresh]
+        for item in fresh:
+            logs.emit("waiting", f"{item.name}: still being written; left for the next run",
+                      input=f"{url.rstrip('/')}/{item.name}")
+        targets: dict[str, DriveItem] = {}
+
+        async def target(kind: str) -> DriveItem:
+            if kind not in targets:
+                targets[kind] = await drive.ensure_folder(folder, kind, f"{url} ({kind}/)")
+            return targets[kind]
+
+        for item in ready:
+            if stop is not None and stop.is_set():
+                break
+            result = await _import_remote(config, tokens, url, drive, item, target, run_one,
+                                          options, imported)
+            files.append(result)
+            _announce(url, result)
+            if result.report is None or result.exit_code == EXIT_INTERRUPTED:
+                break
+    return InboxOutcome(files, waiting, time.monotonic() - started)
+
+
+async def _import_remote(config: Config, tokens: TokenSource, url: str, drive: DriveClient,
+                         item: DriveItem, target: Callable[[str], Awaitable[DriveItem]],
+                         run_one: RunOne, options: RunOptions,
+                         imported: _Imported) -> FileOutcome:
+    file_url = f"{url.rstrip('/')}/{item.name}"
+    shown = Path(item.name)
+    started = time.monotonic()
+    known = imported.get(item)
+    if known is not None:
+        # Imported by an earlier run that could not move it: move it now, read nothing.
+        code, counts, error = int(known["exit_code"]), {}, ""
+        kind, name, report = known["kind"], known["name"], Path(known["report"])
+    else:
+        local = default_run_dir(config.report.dir)
+        try:
+            async with fetch_input(config, tokens, file_url, item) as fetched:
+                outcome = await run_one(dataclasses.replace(
+                    options, input=fetched.path, source=fetched.source, input_name=item.name,
+                    out_dir=local))
+        except ImporterError as exc:
+            if exc.exit_code != EXIT_USAGE:
+                shutil.rmtree(local, ignore_errors=True)
+                return FileOutcome(shown, exc.exit_code, error=str(exc),
+                                   seconds=time.monotonic() - started, url=file_url)
+            _record_refusal(local, shown, exc)
+            code, counts, error = exc.exit_code, {}, str(exc)
+        else:
+            code, counts, error = outcome.exit_code, dict(outcome.counts), outcome.fatal
+        kind = DONE if code <= 1 else FAILED
+        folder = await target(kind)
+        names = {c.name.casefold() for c in await drive.children(folder, f"{url} ({kind}/)")}
+        name = _free_remote_name(names, item.name)
+        report = local
+        try:
+            await drive.upload_tree(folder, local, name + REPORT_SUFFIX)
+        except ImporterError as exc:
+            error = _join(error, f"report not uploaded ({exc}); it is in {local}")
+    folder = await target(kind)
+    moved: Path | None = Path(kind) / name
+    try:
+        await drive.move(item, folder, name)
+        imported.drop(item)
+    except (GraphError, TransportError) as exc:
+        moved = None
+        imported.put(item, kind=kind, name=name, report=str(report), exit_code=str(code))
+        error = _join(error, f"could not be moved to {kind}/ (HTTP {exc.status or ''} "
+                             f"{exc.code or exc}: open in Excel, checked out, or no write "
+                             "permission?); left for the next run, which moves it without "
+                             "reading it again")
+    return FileOutcome(shown, code, moved, report, counts, time.monotonic() - started, error,
+                       url=file_url)

@@ -24,6 +24,7 @@ import platformdirs
 
 from . import parallel
 from .config import Config
+from .drive import fetch_input, is_url
 from .errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -85,6 +86,8 @@ class RunOptions:
     dry_run: bool = False
     restart: bool = False  # start afresh instead of continuing an interrupted run
     input_name: str = ""  # the file's name as a person knows it (an upload's), for reports
+    # A file read from SharePoint or OneDrive: its URL, drive item id, eTag, last change.
+    source: dict[str, Any] | None = None
 
 
 @dataclass
@@ -265,6 +268,28 @@ async def run_import(
     stop: asyncio.Event | None = None,
     on_result: Callable[[RowResult], None] | None = None,
 ) -> RunOutcome:
+    """One run. ``options.input`` may be the https URL of a file on SharePoint or OneDrive (a
+    sharing link or the file's own URL): it is read through Graph with the run's sign-in into
+    a private temporary copy, removed afterwards, and summary.json records where it came from."""
+    if is_url(options.input):
+        async with fetch_input(config, tokens, options.input) as fetched:
+            local = dataclasses.replace(options, input=fetched.path, source=fetched.source,
+                                        input_name=options.input_name or fetched.item.name)
+            return await _run_local(config, local, tokens=tokens, progress=progress, stop=stop,
+                                    on_result=on_result)
+    return await _run_local(config, options, tokens=tokens, progress=progress, stop=stop,
+                            on_result=on_result)
+
+
+async def _run_local(
+    config: Config,
+    options: RunOptions,
+    *,
+    tokens: TokenSource | None = None,
+    progress: Progress | None = None,
+    stop: asyncio.Event | None = None,
+    on_result: Callable[[RowResult], None] | None = None,
+) -> RunOutcome:
     stop = stop or asyncio.Event()
     progress = progress or Progress(enabled=False)
     started = time.monotonic()
@@ -312,7 +337,8 @@ async def run_import(
         out_dir = options.out_dir or default_run_dir(config.report.dir)
         fields: dict[str, Any] = {
             "input": {
-                "path": str(info.path),
+                "path": options.source["url"] if options.source else str(info.path),
+                **({"source": options.source} if options.source else {}),
                 "name": options.input_name or Path(info.path).name,
                 "sha256": input_sha,
                 "kind": info.kind,

@@ -117,6 +117,9 @@ max_backoff = 60
 # costs the upload page. Raise it for sheets of a million rows or more, if the computer has
 # the memory (or save them as CSV).
 max_read_mb = 1024
+# Largest file (MiB) read from SharePoint or OneDrive: its size is checked before the download,
+# and the bytes are counted while they come.
+max_download_mb = 256
 
 [mapping]
 # Phone numbers without a +country code are read as numbers of this region (ISO code),
@@ -166,6 +169,17 @@ dir = ""
 [report]
 # Where run folders (results.csv, failures.csv, summary.json) are created.
 dir = "runs"
+
+[files]
+# Files on SharePoint or OneDrive (docs/sharepoint-and-onedrive.md). Each is an https URL
+# copied from the browser (a sharing link or the item's own URL) or "" for none; the command
+# line's INPUT, --inbox and --out win over them, and 'check' tests each one.
+# The spreadsheet 'run' reads when no INPUT is given.
+input = ""
+# The folder 'run' takes as its inbox when neither INPUT nor --inbox is given.
+inbox = ""
+# The folder a run's report folder is uploaded to (after it is written locally).
+out = ""
 
 [columns]
 # Sheet header = customer field. Listed columns override automatic recognition; "ignore"
@@ -295,6 +309,9 @@ def render_starter(headers: Sequence[str], source: str, config_name: str = DEFAU
         sections = sections.replace('name_order = "auto"', 'name_order = "given_family"')
     if not header:
         sections = sections.replace("header = true", "header = false")
+    if source.lower().startswith("https://"):
+        # Made from a SharePoint/OneDrive file: a run with no INPUT reads that file again.
+        sections = sections.replace('\ninput = ""\n', f"\ninput = {toml_string(source)}\n", 1)
     lines = [head + sections.rstrip("\n")]
     if not any(name in NAME_FIELDS for _, name in columns):
         lines.append(_NO_NAME.rstrip("\n"))

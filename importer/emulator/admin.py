@@ -5,10 +5,15 @@ No authentication, under ``/_emulator/``: never part of Graph.
     POST /_emulator/reset           back to the state just after start
     POST /_emulator/faults          [{"kind": "status_503", "first": 2}, ...] replaces the rules
     POST /_emulator/tokens          {"add": [...], "revoke": [...]}
+    POST /_emulator/files           {"library": URL, "path": "Inbox/a.csv", "content": base64,
+                                     "access": "write"} stores a file (the library is made
+                                     when missing); answers its URL and a sharing link
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
 
@@ -49,6 +54,23 @@ def add_admin_routes(app: web.Application, key: web.AppKey[Emulator]) -> None:
             emu.revoke_token(str(token))
         return web.json_response({"ok": True})
 
+    async def files(request: web.Request) -> web.Response:
+        body = await _json(request)
+        if not isinstance(body, dict) or not {"library", "path"} <= set(body):
+            return _refuse('send {"library": URL, "path": "folder/name", "content": base64}')
+        store = request.app[key].files
+        library = str(body["library"]).rstrip("/")
+        drive = next((d for d in store.drives.values() if d.web_url == library), None)
+        try:
+            data = base64.b64decode(str(body.get("content") or ""), validate=True)
+            drive = drive or store.add_drive(library, access=str(body.get("access") or "write"))
+        except (binascii.Error, ValueError) as exc:
+            return _refuse(str(exc))
+        item = store.put(drive.id, str(body["path"]), data)
+        return web.json_response({"id": item.id, "webUrl": store.web_url(item),
+                                  "sharingLink": store.sharing_link(item)})
+
+    app.router.add_post("/_emulator/files", files)
     app.router.add_get("/_emulator/state", state)
     app.router.add_post("/_emulator/reset", reset)
     app.router.add_post("/_emulator/faults", faults)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
+from urllib.parse import unquote
 
 from aiohttp import web
 
 from .admin import add_admin_routes
 from .batch import run_batch
+from .drives import answer_files, parse_files_route
 from .operations import Operation, perform
 from .responses import (
     GONE,
@@ -37,8 +40,91 @@ def create_app(settings: EmulatorSettings | None = None) -> web.Application:
     app = web.Application()
     app[EMULATOR_KEY] = Emulator(settings)
     add_admin_routes(app, EMULATOR_KEY)
+    app.router.add_get("/_download/{token}", handle_download)
+    app.router.add_put("/_upload/{token}", handle_upload)
     app.router.add_route("*", "/{tail:.*}", handle_graph)
     return app
+
+
+def create_download_app(emulator: Emulator) -> web.Application:
+    """The second host, where ``/content`` redirects: pre-authenticated download URLs only."""
+    app = web.Application()
+    app[EMULATOR_KEY] = emulator
+    app.router.add_get("/_download/{token}", handle_download)
+    app.router.add_put("/_upload/{token}", handle_upload)
+    return app
+
+
+async def handle_upload(request: web.Request) -> web.StreamResponse:
+    """One range of an upload session (``Content-Range: bytes a-b/total``). Like a download
+    URL, the session URL is its own authorisation: a request with a token is refused."""
+    emu = request.app[EMULATOR_KEY]
+    files = emu.files
+    session = files.sessions.get(request.match_info["token"])
+    bearer = "Authorization" in request.headers
+    files.downloads.append({"token": request.match_info["token"], "authorization": bearer,
+                            "status": None, "host": request.host, "upload": True})
+    if bearer:
+        return _plain_error(401, "invalidAuthenticationToken",
+                            "An upload URL takes no Authorization header.")
+    if session is None:
+        return _plain_error(404, "itemNotFound", "The upload session does not exist.")
+    fault = emu.faults.decide("PUT", request.path)
+    if fault and fault.kind in ("status_503", "status_429"):
+        return _plain_error(int(fault.kind[7:10]), "serviceNotAvailable", "try again",
+                            fault.retry_after_header())
+    data = await request.read()
+    match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", request.headers.get("Content-Range", ""))
+    have = session["data"]
+    if not match or int(match[1]) != len(have) or int(match[2]) - int(match[1]) + 1 != len(data):
+        return _plain_error(416, "invalidRange", f"Expected the range from {len(have)}.")
+    have.extend(data)
+    total = int(match[3])
+    if len(have) < total:
+        return web.json_response({"nextExpectedRanges": [f"{len(have)}-"]}, status=202)
+    files.sessions.pop(request.match_info["token"], None)
+    drive = files.drive(session["drive"])
+    *folders, name = [unquote(p) for p in session["path"].split("/") if p]
+    folder = files.make_folders(drive, session["parent"], folders)
+    item, created = files.write(drive, folder.id, name, bytes(have), conflict=session["conflict"])
+    return web.json_response(files.render(item, emu.download_base or ""),
+                             status=201 if created else 200)
+
+
+def _plain_error(status: int, code: str, message: str,
+                 headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status,
+                             headers=headers)
+
+
+async def handle_download(request: web.Request) -> web.StreamResponse:
+    """A pre-authenticated download URL: the token in its path is the authorisation, so a
+    request that also carries an ``Authorization`` header is refused (and remembered)."""
+    emu = request.app[EMULATOR_KEY]
+    files = emu.files
+    token = request.match_info["token"]
+    bearer = "Authorization" in request.headers
+    item_id = files.download_tokens.get(token)
+    item = files.items.get(item_id) if item_id else None
+    fault = emu.faults.decide("GET", request.path)
+    status = (401 if bearer else 404 if item is None or item.content is None
+              else int(fault.kind[7:10]) if fault and fault.kind in ("status_503", "status_429",
+                                                                      "status_504")
+              else 200)
+    files.downloads.append({"token": token, "authorization": bearer, "status": status,
+                            "host": request.host})
+    if status == 401:
+        return web.json_response({"error": {"code": "invalidAuthenticationToken",
+                                             "message": "A pre-authenticated URL takes no "
+                                                        "Authorization header."}}, status=401)
+    if status != 200:
+        headers = fault.retry_after_header() if fault else {}
+        return web.json_response({"error": {"code": "itemNotFound" if status == 404
+                                            else "serviceNotAvailable",
+                                            "message": "download failed"}},
+                                 status=status, headers=headers)
+    assert item is not None and item.content is not None
+    return web.Response(body=item.content, content_type="application/octet-stream")
 
 
 async def handle_graph(request: web.Request) -> web.StreamResponse:
@@ -87,6 +173,11 @@ async def _answer(
         return _unauthorized(ex, "Access token is empty.")
     if not emu.token_valid(token):
         return _unauthorized(ex, "Access token has expired or is not yet valid.")
+    files_route = parse_files_route(raw_path, emu.settings.versions)
+    if files_route is not None:
+        fault = emu.faults.decide(request.method, raw_path)
+        return await answer_files(emu.files, request, ex, files_route, query, fault,
+                                  emu.download_base or ex.base_url, emu.settings.page_size)
     if isinstance(route, RouteError):
         return graph_error(ex, route.status, route.code, route.message)
     op = Operation(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from ..console import catch_interrupts
-from .app import EMULATOR_KEY, create_app
+from .app import EMULATOR_KEY, create_app, create_download_app
 from .settings import EmulatorSettings
 from .state import Emulator
 
@@ -23,6 +23,7 @@ class RunningEmulator:
     url: str  # "http://127.0.0.1:PORT", the client's base_url
     emulator: Emulator
     app: web.Application
+    download_url: str = ""  # the second host, where file downloads are redirected
 
 
 @asynccontextmanager
@@ -36,13 +37,22 @@ async def running_emulator(
         app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT
     )
     await runner.setup()
+    # A second host for the pre-authenticated download URLs, as Graph redirects file content
+    # to another host than its own: a client that sends its token there can be caught.
+    downloads = web.AppRunner(create_download_app(app[EMULATOR_KEY]), access_log=None,
+                              handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    await downloads.setup()
     try:
         site = web.TCPSite(runner, host, port)
         await site.start()
+        await web.TCPSite(downloads, host, 0).start()
         bound_port = runner.addresses[0][1]
         shown = f"[{host}]" if ":" in host else host
-        yield RunningEmulator(f"http://{shown}:{bound_port}", app[EMULATOR_KEY], app)
+        download_url = f"http://{shown}:{downloads.addresses[0][1]}"
+        app[EMULATOR_KEY].download_base = download_url
+        yield RunningEmulator(f"http://{shown}:{bound_port}", app[EMULATOR_KEY], app, download_url)
     finally:
+        await downloads.cleanup()
         await runner.cleanup()
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from .faults import FaultRule
 
 SANDBOX_BUSINESS_NAME = "Sandbox business"
+# The document library of --sandbox: a SharePoint site with Inbox, Reports and Backups folders.
+SANDBOX_LIBRARY = "https://contoso.sharepoint.com/sites/Sandbox/Shared%20Documents"
 
 
 @dataclass
@@ -31,6 +33,9 @@ class EmulatorSettings:
     # The service bug of microsoft-graph-docs-contrib#531: emailAddress stored as displayName.
     email_as_display_name_rate: float = 0.0
     versions: tuple[str, ...] = ("v1.0", "beta")
+    # Document libraries (web URLs) that exist from the start, each with the folders Inbox,
+    # Reports and Backups; more are added with ``emulator.files.add_drive``.
+    libraries: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.max_concurrent < 1:

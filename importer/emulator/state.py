@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .faults import FaultPlan, FaultRule
+from .files import Files
 from .responses import now_iso
 from .settings import SANDBOX_BUSINESS_NAME, EmulatorSettings
 
@@ -60,6 +61,8 @@ class Emulator:
 
     def __init__(self, settings: EmulatorSettings | None = None) -> None:
         self.settings = settings or EmulatorSettings()
+        # Where /content redirects: the second host of ``running_emulator`` (else this one).
+        self.download_base = ""
         self.reset()
 
     def reset(self) -> None:
@@ -70,6 +73,11 @@ class Emulator:
             b.casefold(): (b, name) for b, name in (s.businesses or {}).items()
         }
         self._customers: dict[str, dict[str, dict[str, Any]]] = {}
+        self.files = Files()  # drives, folders and files (SharePoint, OneDrive)
+        for library in s.libraries:
+            drive = self.files.add_drive(library)
+            for folder in ("Inbox", "Reports", "Backups"):
+                self.files.folder(drive.id, folder)
         self._tokens = set(s.tokens) if s.tokens is not None else None
         self._revoked: set[str] = set()
         self.request_log: list[LoggedRequest] = []

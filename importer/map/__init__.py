@@ -5,11 +5,13 @@ customer with its addresses and phones, checked (email syntax, E.164 phones, ISO
 into the problems that keep it from being sent; ``to_body`` writes the v1.0 or beta body.
 ``lookalike_notes`` warns of columns whose values look like emails, phones or addresses but
 that feed nothing; ``header_fit`` says how well a row of headers maps, so that the run can pick
-the sheet and the header row. The customer keys say when two customers are the same one. Pure:
+the sheet and the header row. ``export_row`` goes the other way: a customer as a row that
+maps back with no config. The customer keys say when two customers are the same one. Pure:
 no files, no network, no clock, so worker processes can map rows in parallel and tests need
 nothing but values.
 """
 
+from .exportrow import EXPORT_FIELDS, ID_COLUMN, export_headers, export_row
 from .fields import FIELDS, IGNORE, NAME_FIELDS, REPEATABLE, detect_field, detect_language
 from .headerfit import HeaderFit, header_fit
 from .keys import customer_key, email_key, fingerprint, name_key, name_phone_key
@@ -29,8 +31,10 @@ from .mapper import (
 )
 
 __all__ = [
+    "EXPORT_FIELDS",
     "FAMILY_FIRST",
     "FIELDS",
+    "ID_COLUMN",
     "IGNORE",
     "LANGUAGES",
     "LAYOUTS",
@@ -48,6 +52,8 @@ __all__ = [
     "detect_field",
     "detect_language",
     "email_key",
+    "export_headers",
+    "export_row",
     "fingerprint",
     "header_fit",
     "lookalike_notes",

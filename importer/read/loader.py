@@ -56,7 +56,9 @@ __all__ = [
 
 CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
 XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
-REPORT_COLUMNS = ("error", "source_row")
+# The export's id column ("bookings_customer_id", map.ID_COLUMN) is one too: the id of a
+# customer in the business it came from is no field to send.
+REPORT_COLUMNS = ("error", "source_row", "bookings_customer_id")
 # A failures file neutralises cells that Excel would run as formulas by prefixing "'".
 # Tab and CR too; a CR comes back as LF (CSV line endings are normalised, XML parsers do the same).
 _NEUTRALISED = ("'=", "'+", "'-", "'@", "'\t", "'\r", "'\n")

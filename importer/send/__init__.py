@@ -8,7 +8,8 @@ Takes a token source from sign-in and bodies from the mapper; it knows nothing o
 line, the upload page or the report files.
 """
 
-from .graph import GraphClient, GraphError, TransportError
+from .graph import GraphClient, GraphError, GraphResponse, TransportError, error_parts
+from .retrying import retry_policy
 from .session import bookings_unknown, graph_root, new_session, refusal_message
 from .submitter import FatalRunError, Job, Submitter, run_pool
 from .sync import SeenKeys, Sync
@@ -17,14 +18,17 @@ __all__ = [
     "FatalRunError",
     "GraphClient",
     "GraphError",
+    "GraphResponse",
     "Job",
     "SeenKeys",
     "Submitter",
     "Sync",
     "TransportError",
     "bookings_unknown",
+    "error_parts",
     "graph_root",
     "new_session",
     "refusal_message",
+    "retry_policy",
     "run_pool",
 ]

@@ -31,6 +31,7 @@ from ..models import body_json
 from ..signin import TokenSource
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 @dataclass(frozen=True)
@@ -156,15 +157,22 @@ class GraphClient:
         url = f"{self.business_url(business_id)}/customers"
         return f"{url}/{segment(customer_id)}" if customer_id is not None else url
 
-    async def request(self, method: str, url: str, body: Any = None) -> GraphResponse:
-        """One exchange; on a 401 the token is renewed once and the request sent again."""
+    async def request(self, method: str, url: str, body: Any = None, *, data: bytes | None = None,
+                      content_type: str = "application/octet-stream",
+                      follow: bool = True) -> GraphResponse:
+        """One exchange; on a 401 the token is renewed once and the request sent again.
+
+        ``data`` sends raw bytes (a file's content) instead of a JSON ``body``. With
+        ``follow=False`` a redirect is the answer (its ``Location`` in the headers) instead of
+        being followed: the file calls follow it themselves, without the token."""
+        raw = (data, content_type, follow)
         try:
-            return await self._send(method, url, body, refresh=False)
+            return await self._send(method, url, body, refresh=False, raw=raw)
         except GraphError as exc:
             if exc.status != 401:
                 raise
         try:
-            return await self._send(method, url, body, refresh=True)
+            return await self._send(method, url, body, refresh=True, raw=raw)
         except AuthError as exc:  # the token cannot be renewed (a fixed token, sign-in refused)
             raise AuthRefused(401, "InvalidAuthenticationToken", str(exc)) from None
         except GraphError as exc:
@@ -178,7 +186,9 @@ class GraphClient:
                 ) from None
             raise
 
-    async def _send(self, method: str, url: str, body: Any, *, refresh: bool) -> GraphResponse:
+    async def _send(self, method: str, url: str, body: Any, *, refresh: bool,
+                    raw: tuple[bytes | None, str, bool] = (None, "", True)) -> GraphResponse:
+        raw_data, content_type, follow = raw
         token = await self.tokens.token(refresh=refresh)
         crid = str(uuid.uuid4())
         headers = {
@@ -191,15 +201,22 @@ class GraphClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
             data = body_json(body).encode("utf-8")
+        elif raw_data is not None:
+            headers["Content-Type"] = content_type
+            data = raw_data
         try:
             # A "%2E%2E" segment (an id of "..") must go as built: yarl would decode it and drop
             # it with the segment before it, and the request would go elsewhere.
             target: str | URL = URL(url, encoded=True) if "%2E" in url else url
             async with self.session.request(
-                method, target, data=data, headers=headers, timeout=self.timeout
+                method, target, data=data, headers=headers, timeout=self.timeout,
+                allow_redirects=follow,
             ) as resp:
-                raw = await resp.read()
-                return self._answer(resp.status, resp.headers, raw, crid)
+                if not follow and resp.status in REDIRECTS:
+                    return GraphResponse(resp.status, None, crid, resp.headers.get("request-id", ""),
+                                         dict(resp.headers))
+                answer = await resp.read()
+                return self._answer(resp.status, resp.headers, answer, crid)
         except aiohttp.ClientConnectorCertificateError as exc:
             # Not a passing fault: retrying cannot make the certificate trusted.
             error = TransportError(
