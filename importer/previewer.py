@@ -43,6 +43,10 @@ MAX_SAMPLES = 3
 MAX_COLUMNS_SHOWN = 200
 MAX_NOTES = 20
 MAX_TEXT_SHOWN = 200  # characters of a header, note or cell value shown
+# A header is shown cut, but the mapping step and the [columns] snippet name a column by its
+# whole header: kept whole up to this many characters (a header longer than that is not a
+# name a person gives a column; the page asks for it to be shortened).
+MAX_NAME_KEPT = 4096
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class Preview:
     encoding: str | None
     delimiter: str | None
     api_version: str
-    columns: tuple[tuple[str, str | None], ...]  # sheet header -> field, None when ignored
+    columns: tuple[tuple[str, str | None], ...]  # sheet header (cut) -> field, None when ignored
     layout: str = ""  # the known export the header was recognised as
     report_columns: tuple[str, ...] = ()  # an earlier run's "error"/"source_row" columns
     notes: tuple[str, ...] = ()  # mapping decisions and loader warnings worth knowing
@@ -95,6 +99,8 @@ class Preview:
     # What sent rows lose on the way (a second email, a phone left out or sent as written).
     warnings: tuple[ShownProblem, ...] = ()  # the first MAX_PROBLEMS
     warning_rows: int = 0
+    # The whole header of each of ``columns`` (one over MAX_NAME_KEPT characters cut after one more).
+    column_names: tuple[str, ...] = ()
 
     @property
     def rows(self) -> int:
@@ -175,7 +181,7 @@ def build_preview(config: Config, path: Any, sheet: str | None = None) -> Previe
         layout = [f"recognised layout: {mapping.layout}"] if mapping.layout else []
         notes = [_cut(note) for note in (*layout, *mapping.notes, *lookalike_notes(mapping, sample),
                                          *loaded.warnings)[:MAX_NOTES]]
-        columns, not_shown = _shown_columns(mapping.headers, mapping.field_of)
+        columns, names, not_shown = _shown_columns(mapping.headers, mapping.field_of)
     return Preview(
         path=info.path,
         kind=info.kind,
@@ -199,6 +205,7 @@ def build_preview(config: Config, path: Any, sheet: str | None = None) -> Previe
         columns_not_shown=not_shown,
         warnings=tuple(warnings),
         warning_rows=warning_rows,
+        column_names=names,
     )
 
 
@@ -210,11 +217,13 @@ def _cut(text: str | None) -> str | None:
 
 def _shown_columns(
     headers: tuple[str, ...], fields: tuple[str | None, ...]
-) -> tuple[tuple[tuple[str, str | None], ...], int]:
+) -> tuple[tuple[tuple[str, str | None], ...], tuple[str, ...], int]:
     """(header, field) of every mapped column and of the first ignored ones, in sheet order,
-    at most MAX_COLUMNS_SHOWN in all; and how many ignored ones were left out."""
+    at most MAX_COLUMNS_SHOWN in all; their whole headers; and how many ignored ones were
+    left out."""
     room = MAX_COLUMNS_SHOWN - sum(1 for f in fields if f is not None)
     shown: list[tuple[str, str | None]] = []
+    names: list[str] = []
     left_out = 0
     for header, name in zip(headers, fields, strict=True):
         if name is None:
@@ -223,7 +232,8 @@ def _shown_columns(
                 continue
             room -= 1
         shown.append((_cut(header) or "", name))
-    return tuple(shown), left_out
+        names.append(header[: MAX_NAME_KEPT + 1])  # one more: a cut one is known by its length
+    return tuple(shown), tuple(names), left_out
 
 
 # --- output --------------------------------------------------------------------------------
@@ -282,7 +292,11 @@ def render_text(preview: Preview) -> str:
 
 def to_dict(preview: Preview) -> dict[str, Any]:
     data = asdict(preview)
-    data["columns"] = [{"header": h, "field": f} for h, f in preview.columns]
+    del data["column_names"]
+    names = preview.column_names or tuple(h for h, _ in preview.columns)
+    # "header" is for display; "name", there when the header was cut, is the whole one.
+    data["columns"] = [{"header": h, "field": f} | ({"name": n} if n != h else {})
+                       for (h, f), n in zip(preview.columns, names, strict=True)]
     data["ignored"] = preview.ignored
     data["rows"] = preview.rows
     data["exit_code"] = preview.exit_code

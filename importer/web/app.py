@@ -33,6 +33,7 @@ from ..config import Config
 from ..errors import ConfigError, InputError
 from ..map import IGNORE
 from ..previewer import build_preview, to_dict
+from ..read import ReadBusy
 from ..signin import TokenSource
 from . import mapping, memory, pages
 from .runs import RunBoard, RunRefused
@@ -255,12 +256,9 @@ async def upload(request: web.Request) -> web.Response:
         return _refuse(request, 400, "no file in the upload; choose a .csv, .xlsx or .xlsm file")
     try:
         stored.preview = await _read_preview(state, stored)
-    except _Busy:
+    except (_Busy, ReadBusy):
         state.uploads.discard(stored.id)
-        response = _refuse(request, 503, "the page is busy reading other uploads; try again in a "
-                                         "moment")
-        response.headers["Retry-After"] = str(_BUSY_RETRY_SECONDS)
-        return response
+        return _busy(request)
     except (InputError, ConfigError) as exc:
         state.uploads.discard(stored.id)
         return _refuse(request, 400, _input_message(stored, exc))
@@ -275,9 +273,20 @@ class _Busy(Exception):
     """Too many previews are waiting for the one being read."""
 
 
-async def _read_preview(state: _State, stored: Upload) -> dict[str, Any]:
-    """Read one upload at a time, so that the memory the page holds is one read's budget
-    however many arrive at once; what the read let go is handed back to the system."""
+def _busy(request: web.Request) -> web.Response:
+    response = _refuse(request, 503, "the page is busy reading other uploads; try again in a "
+                                     "moment")
+    response.headers["Retry-After"] = str(_BUSY_RETRY_SECONDS)
+    return response
+
+
+async def _read_preview(state: _State, stored: Upload, config: Config | None = None
+                        ) -> dict[str, Any]:
+    """Read one upload at a time (a new upload's preview, or a mapping change's), so that the
+    memory the page holds is one read's budget however many arrive at once; what the read let
+    go is handed back to the system. ``config``: the page's own, or one with a chosen mapping.
+    An import's read counts against the same budget (read/budget.py): a read that does not fit
+    beside it raises ReadBusy."""
     if state.reading.locked() and state.waiting >= state.settings.max_waiting_previews:
         raise _Busy
     state.waiting += 1
@@ -285,7 +294,8 @@ async def _read_preview(state: _State, stored: Upload) -> dict[str, Any]:
         await state.reading.acquire()
     finally:
         state.waiting -= 1
-    reading = asyncio.ensure_future(asyncio.to_thread(_preview, state.config, stored.path, stored.sheet))
+    reading = asyncio.ensure_future(asyncio.to_thread(_preview, config or state.config,
+                                                      stored.path, stored.sheet))
 
     def done(_: object) -> None:  # only when the read has ended, even if the request has not
         state.reading.release()
@@ -363,7 +373,7 @@ async def preview(request: web.Request) -> web.Response:
 
 def _preview_body(found: Upload) -> dict[str, Any]:
     preview = found.preview or {}
-    pairs = [(c["header"], c["field"]) for c in preview.get("columns", [])]
+    pairs = [(mapping.column_name(c), c["field"]) for c in preview.get("columns", [])]
     return {"upload_id": found.id, "name": found.name, "size": found.size, **preview,
             "columns_snippet": mapping.snippet(pairs)}
 
@@ -377,7 +387,7 @@ async def choose_mapping(request: web.Request) -> web.Response:
     ``{"columns": {"Header": "field" | "ignore"}}`` from a script; then the preview again."""
     state = _state(request)
     found = _upload_of(request)
-    headers = [c["header"] for c in (found.preview or {})["columns"]]
+    headers = [mapping.column_name(c) for c in (found.preview or {})["columns"]]
     token = request.headers.get(CSRF_HEADER)
     values: dict[str, Any]
     try:
@@ -387,8 +397,9 @@ async def choose_mapping(request: web.Request) -> web.Response:
             if not isinstance(chosen, dict):
                 return _refuse(request, 400, 'send {"columns": {"Header": "field"}}')
             # A column the script leaves out keeps what it feeds now.
-            now = {c["header"]: c["field"] or IGNORE for c in (found.preview or {})["columns"]}
-            values = {f"{mapping.FIELD_PREFIX}{i}": chosen.get(h, now[h])
+            # A column is named by its whole header ("name" in the preview when it was cut).
+            now = [c["field"] or IGNORE for c in (found.preview or {})["columns"]]
+            values = {f"{mapping.FIELD_PREFIX}{i}": chosen.get(h, now[i])
                       for i, h in enumerate(headers)}
         else:
             form = await request.post()
@@ -401,8 +412,10 @@ async def choose_mapping(request: web.Request) -> web.Response:
         return _refuse(request, 403, refused)
     try:
         columns = mapping.choose(headers, values)
-        preview = await asyncio.to_thread(_preview, mapping.with_columns(state.config, columns),
-                                          found.path, found.sheet)
+        # Through the one gate and budget every read of the page takes.
+        preview = await _read_preview(state, found, mapping.with_columns(state.config, columns))
+    except (_Busy, ReadBusy):
+        return _busy(request)
     except (InputError, ConfigError) as exc:
         message = str(exc) if isinstance(exc, ConfigError) else _input_message(found, exc)
         if _wants_json(request):
