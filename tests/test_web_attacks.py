@@ -4,12 +4,14 @@ reproduced against the real server process (tests/serving.py)."""
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.deadlines import HANG
-from tests.serving import Browser, page_config, serve
+from tests.serving import ROOT, Browser, page_config, serve
 
 from .bombs import shared_strings_bomb
 
@@ -52,3 +54,53 @@ async def test_six_mapping_changes_at_once_keep_the_server_within_one_read(tmp_p
           f"changes {peak:.0f} MiB (budget {budget} MiB); resident afterwards {resting:.0f} MiB")
     assert after_upload - at_rest > budget / 4, "the workbook was read (else this measures nothing)"
     assert peak - at_rest <= budget, f"peak {peak:.0f} MiB, {at_rest:.0f} MiB at rest"
+
+
+# --- 3. headers longer than the page shows ------------------------------------------------------
+
+LONG = "Customer email as given at the front desk " + "z" * 218  # 260 characters
+
+
+async def test_a_260_character_header_maps_on_the_page_and_through_the_snippet(
+    tmp_path: Path,
+) -> None:
+    assert len(LONG) == 260
+    data = f'Name,"{LONG}"\nAnn,ann@x.org\nBo,bo@x.org\n'.encode()
+    async with serve(tmp_path, page_config(tmp_path)) as served, Browser(served) as browser:
+        status, body, _ = await browser.upload("long.csv", data)
+        assert status == 201 and isinstance(body, dict), body
+        upload_id = body["upload_id"]
+        shown = body["preview"]["columns"][1]
+        assert shown["header"] == LONG[:199] + "…" and shown["name"] == LONG
+        # The page's own form: a choice per column, by position.
+        async with browser.session.post(
+                f"{served.url}uploads/{upload_id}/mapping",
+                data={"csrf_token": browser.token, "field-0": "displayName",
+                      "field-1": "emailAddress"},
+                headers={"Accept": "application/json"}) as answer:
+            mapped = await answer.json()
+            assert answer.status == 200, mapped
+        assert [c["field"] for c in mapped["columns"]] == ["displayName", "emailAddress"]
+        assert mapped["valid"] == 2 and mapped["samples"][0]["body"]["emailAddress"] == "ann@x.org"
+        page = (await browser.get(f"uploads/{upload_id}/preview.json"))[1]
+        assert isinstance(page, dict) and page["columns_snippet"] == mapped["columns_snippet"]
+        # A script names the column by its whole header.
+        status, by_name = await browser.map_columns(upload_id, {LONG: "ignore"})
+        assert status == 200 and isinstance(by_name, dict), by_name
+        assert [c["field"] for c in by_name["columns"]] == ["displayName", None]
+    snippet = mapped["columns_snippet"]
+    assert LONG in snippet and "…" not in snippet
+    # The snippet, pasted into the config, maps the column on the command line too.
+    source = tmp_path / "long.csv"
+    source.write_bytes(data)
+    config = tmp_path / "cli.toml"
+    config.write_text(snippet, encoding="utf-8")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "importer", "preview", str(source), "--config", str(config),
+        "--format", "json", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        cwd=ROOT)
+    out, err = await asyncio.wait_for(proc.communicate(), HANG)
+    assert proc.returncode == 0, err.decode()
+    preview = json.loads(out)
+    assert [c["field"] for c in preview["columns"]] == ["displayName", "emailAddress"]
+    assert preview["valid"] == 2
