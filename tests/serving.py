@@ -137,3 +137,63 @@ async def _body(answer: aiohttp.ClientResponse) -> dict[str, Any] | str:
         if isinstance(found, dict):
             return found
     return text
+
+
+BOUNDARY = "----attack-boundary"
+
+
+def multipart_head(served: Served, cookie: str, length: int, extra: str = "") -> bytes:
+    auth = "".join(f"{k}: {v}\r\n" for k, v in served.auth().items())
+    return (f"POST /uploads HTTP/1.1\r\nHost: {served.host}:{served.port}\r\n{auth}"
+            f"Cookie: {cookie}\r\nAccept: application/json\r\n"
+            f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+            f"Content-Length: {length}\r\n{extra}\r\n").encode()
+
+
+def form_field(name: str, value: str) -> bytes:
+    return (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n"
+            f"{value}\r\n").encode()
+
+
+async def answer_of(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """The status and the rest of what the server sent until it closed or finished."""
+    line = await reader.readline()
+    if not line:
+        return 0, b""
+    status = int(line.split()[1])
+    length = None
+    while (header := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = header.decode("latin-1").partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value)
+    body = await (reader.readexactly(length) if length is not None else reader.read())
+    return status, body
+
+
+async def slow_upload(served: Served, browser: Browser) -> tuple[int, bytes]:
+    """An upload whose body starts, then trickles a byte a second: what the server answers."""
+    reader, writer = await asyncio.open_connection(served.host, served.port)
+    start = (form_field("csrf_token", browser.token)
+             + f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; "
+               "filename=\"slow.csv\"\r\nContent-Type: text/csv\r\n\r\n".encode()
+             + b"Name,Email\n" + b"Ann,a@x.org\n" * 400)  # past the reader's look-ahead
+    writer.write(multipart_head(served, browser.cookie_header(), 1_000_000) + start)
+    await writer.drain()
+
+    async def trickle() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                await asyncio.sleep(1)  # the attacker's pace, not a wait for the server
+                writer.write(b"a")
+                await writer.drain()
+
+    dripping = asyncio.create_task(trickle())
+    try:
+        return await answer_of(reader)
+    finally:
+        dripping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await dripping
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.deadlines import HANG
-from tests.serving import ROOT, Browser, page_config, serve
+from tests.serving import PASSWORD, ROOT, Browser, page_config, serve, slow_upload
 
 from .bombs import shared_strings_bomb
 
@@ -104,3 +104,34 @@ async def test_a_260_character_header_maps_on_the_page_and_through_the_snippet(
     preview = json.loads(out)
     assert [c["field"] for c in preview["columns"]] == ["displayName", "emailAddress"]
     assert preview["valid"] == 2
+
+
+# --- 2. slow uploads --------------------------------------------------------------------------
+
+
+async def test_one_sessions_slow_uploads_do_not_shut_out_another(tmp_path: Path) -> None:
+    """A signed-in browser opens four uploads and trickles a byte a second into each. It gets
+    two slots (the other two are refused at once); a second browser's upload is answered as if
+    nothing were going on; the slow ones are cut off (408) when they fall behind the pace, and
+    the server says so in one log line each."""
+    async with serve(tmp_path, page_config(tmp_path), password=PASSWORD) as served, \
+            Browser(served) as attacker, Browser(served) as office:
+        slow = [asyncio.create_task(slow_upload(served, attacker)) for _ in range(4)]
+        # Two of the four are refused as soon as they reach the file: the other two hold the
+        # session's slots now, and keep them while they trickle.
+        refused: list[tuple[int, bytes]] = []
+        for done in asyncio.as_completed(slow, timeout=HANG):
+            refused.append(await done)
+            if len(refused) == 2:
+                break
+        assert [status for status, _ in refused] == [503, 503], refused
+        assert all(b"already sending 2 uploads" in body for _, body in refused), refused
+
+        status, body, _ = await office.upload("c.csv", CSV)
+        assert status == 201, body
+
+        held = await asyncio.wait_for(asyncio.gather(*slow), HANG)
+        assert sorted(status for status, _ in held) == [408, 408, 503, 503], held
+    log = served.log_text()
+    assert log.count("cut off") == 2, log
+    assert "Traceback" not in log

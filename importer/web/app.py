@@ -13,7 +13,9 @@ Answers are HTML for a browser and JSON when the request asks for ``application/
 Every request body is bounded: a form post by ``client_max_size``, an upload as it streams
 (the file by ``max_upload_bytes``, each other field by 1 KiB, the whole body by both); a
 refused body is not read on, and the connection is closed (server.py serves without
-lingering). One preview is read at a time; a few more wait, the rest get 503.
+lingering). An upload's body must keep a pace (pace.py) or is cut off with 408, and one
+browser session may send only a few at once (uploads.py). One workbook is read at a time, for
+a new upload's preview or a mapping change; a few more wait, the rest get 503.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.resources
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +39,7 @@ from ..previewer import build_preview, to_dict
 from ..read import ReadBusy
 from ..signin import TokenSource
 from . import mapping, memory, pages
+from .pace import BodyPace, TooSlow
 from .runs import RunBoard, RunRefused
 from .security import (
     CSRF_FIELD,
@@ -61,6 +65,8 @@ _CLIENT_MAX_SIZE = 64 * 1024
 _BUSY_RETRY_SECONDS = 5
 _STATIC = {"app.css": "text/css", "app.js": "text/javascript"}
 
+log = logging.getLogger("importer")
+
 
 @dataclass(frozen=True)
 class WebSettings:
@@ -75,6 +81,10 @@ class WebSettings:
     upload_idle_seconds: float = 3600  # an upload unused this long is deleted
     max_waiting_previews: int = 4  # previews waiting for the one being read; more get 503
     max_read_mb: int | None = None  # None: the config's [limits] max_read_mb
+    # An upload's body may take this long, plus a second for every upload_min_rate bytes
+    # that have arrived; slower, it is cut off (408) and its slot freed (pace.py).
+    upload_grace_seconds: float = 10.0
+    upload_min_rate: int = 16 * 1024
 
 
 @dataclass
@@ -214,15 +224,17 @@ async def upload(request: web.Request) -> web.Response:
     too_large = (f"the upload is larger than the limit of {size_text(limit)}; "
                  "split the file into smaller files")
     body = request.content
+    pace = BodyPace(body, grace=state.settings.upload_grace_seconds,
+                    rate=state.settings.upload_min_rate)
     try:
         reader = await request.multipart()
-        async for part in reader:
+        while (part := await pace.within(reader.next())) is not None:
             if body.total_bytes > limit + _FORM_OVERHEAD:
                 return _too_large(request, too_large)
             if not isinstance(part, BodyPartReader):
                 return _refuse(request, 400, "send the file as a simple form upload")
             if part.name in _FORM_FIELDS:
-                value = await _small_field(part)
+                value = await _small_field(part, pace)
                 if value is None:
                     return _too_large(request, f"the form field {part.name!r} is too long")
                 if part.name == CSRF_FIELD:
@@ -237,16 +249,23 @@ async def upload(request: web.Request) -> web.Response:
                     response.force_close()
                     return response
                 checked = True
-                stored = await state.uploads.receive(shown_name(part.filename), _chunks(part), sheet,
-                                                     session=state.csrf.session(request))
+                stored = await state.uploads.receive(shown_name(part.filename), _chunks(part, pace),
+                                                     sheet, session=state.csrf.session(request))
             else:
                 return _too_large(request, "the upload holds fields the form does not have")
     except UploadRefused as exc:
         response = _refuse(request, exc.status, exc.message)
-        if exc.status == 413:
-            response.force_close()
-        elif exc.status == 503:
+        response.force_close()  # the rest of the body is not read
+        if exc.status == 503:
             response.headers["Retry-After"] = str(_BUSY_RETRY_SECONDS)
+        return response
+    except TooSlow:
+        log.warning("upload from %s cut off: %s bytes arrived in its time (at least %s bytes/s "
+                    "after %s s)", request.remote, body.total_bytes,
+                    state.settings.upload_min_rate, state.settings.upload_grace_seconds)
+        response = _refuse(request, 408, "the upload arrived too slowly and was stopped; try "
+                                         "again on a faster connection, or split the file")
+        response.force_close()
         return response
     except ValueError:  # not multipart, or a broken body
         return _refuse(request, 400, "send the file as a multipart form upload (field 'file')")
@@ -305,10 +324,10 @@ async def _read_preview(state: _State, stored: Upload, config: Config | None = N
     return await asyncio.shield(reading)
 
 
-async def _small_field(part: BodyPartReader) -> str | None:
+async def _small_field(part: BodyPartReader, pace: BodyPace) -> str | None:
     """A short form field's text; None if it is longer than _SMALL_FIELD (read no further)."""
     data = b""
-    while chunk := await part.read_chunk(_SMALL_FIELD):
+    while chunk := await pace.within(part.read_chunk(_SMALL_FIELD)):
         data += chunk
         if len(data) > _SMALL_FIELD:
             return None
@@ -333,10 +352,10 @@ def _preview(config: Config, path: Path, sheet: str | None) -> dict[str, Any]:
     return data
 
 
-async def _chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
+async def _chunks(part: BodyPartReader, pace: BodyPace) -> AsyncIterator[bytes]:
     # The reader holds one chunk back to look for the closing boundary, so the body read before
     # a refusal is at most the limit plus two chunks.
-    while chunk := await part.read_chunk(_READ_CHUNK):
+    while chunk := await pace.within(part.read_chunk(_READ_CHUNK)):
         yield chunk
 
 
