@@ -197,3 +197,21 @@ async def slow_upload(served: Served, browser: Browser) -> tuple[int, bytes]:
         writer.close()
         with contextlib.suppress(OSError):
             await writer.wait_closed()
+
+
+async def raw_upload(served: Served, browser: Browser, body: bytes) -> tuple[int, bytes]:
+    """A multipart body as given, byte for byte, in the browser's session."""
+    reader, writer = await asyncio.open_connection(served.host, served.port)
+    try:
+        writer.write(multipart_head(served, browser.cookie_header(), len(body)) + body)
+        await writer.drain()
+        return await answer_of(reader)
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
+
+def file_part(head: bytes, content: bytes) -> bytes:
+    return (f"--{BOUNDARY}\r\n".encode() + head + b"\r\n" + content
+            + f"\r\n--{BOUNDARY}--\r\n".encode())

@@ -11,7 +11,18 @@ from pathlib import Path
 import pytest
 
 from tests.deadlines import HANG
-from tests.serving import PASSWORD, ROOT, Browser, page_config, serve, slow_upload
+from tests.serving import (
+    BOUNDARY,
+    PASSWORD,
+    ROOT,
+    Browser,
+    file_part,
+    form_field,
+    page_config,
+    raw_upload,
+    serve,
+    slow_upload,
+)
 
 from .bombs import shared_strings_bomb
 
@@ -135,3 +146,41 @@ async def test_one_sessions_slow_uploads_do_not_shut_out_another(tmp_path: Path)
     log = served.log_text()
     assert log.count("cut off") == 2, log
     assert "Traceback" not in log
+
+
+# --- 5. malformed requests ----------------------------------------------------------------------
+
+DISPOSITION = b'Content-Disposition: form-data; name="file"; filename="%s"\r\n'
+
+
+@pytest.mark.parametrize("kind", ["nul-in-file-name", "100000-headers-in-a-part",
+                                  "30000-deep-json", "no-closing-boundary"])
+async def test_a_malformed_request_is_a_4xx_and_one_log_line(tmp_path: Path, kind: str) -> None:
+    async with serve(tmp_path, page_config(tmp_path)) as served, Browser(served) as browser:
+        token = form_field("csrf_token", browser.token)
+        if kind == "nul-in-file-name":
+            status, body = await raw_upload(served, browser, token + file_part(
+                DISPOSITION % b"a\x00.csv" + b"Content-Type: text/csv\r\n", CSV))
+        elif kind == "100000-headers-in-a-part":
+            status, body = await raw_upload(served, browser, token + file_part(
+                DISPOSITION % b"a.csv" + b"X-Filler: x\r\n" * 100_000, CSV))
+        elif kind == "no-closing-boundary":
+            status, body = await raw_upload(served, browser, token + file_part(
+                DISPOSITION % b"a.csv", CSV)[: -len(BOUNDARY) - 6] + b"\r\n--nonsense")
+        else:
+            uploaded, answer, _ = await browser.upload("c.csv", CSV)
+            assert uploaded == 201 and isinstance(answer, dict), answer
+            deep = b'{"columns": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"
+            async with browser.session.post(
+                    f"{served.url}uploads/{answer['upload_id']}/mapping", data=deep,
+                    headers={"Content-Type": "application/json", "X-CSRF-Token": browser.token,
+                             "Accept": "application/json"}) as reply:
+                status, body = reply.status, await reply.read()
+        assert 400 <= status < 500, (status, body)
+        assert b"error" in body
+        status, _ = await browser.get("")  # the server still answers
+        assert status == 200
+    log = served.log_text()
+    assert "Traceback" not in log and "Error handling request" not in log, log
+    lines = [line for line in log.splitlines() if "sandbox:" not in line]
+    assert len(lines) <= 1, lines

@@ -39,6 +39,7 @@ from ..previewer import build_preview, to_dict
 from ..read import ReadBusy
 from ..signin import TokenSource
 from . import mapping, memory, pages
+from .malformed import malformed_requests
 from .pace import BodyPace, TooSlow
 from .runs import RunBoard, RunRefused
 from .security import (
@@ -112,6 +113,7 @@ def create_app(config: Config, tokens: TokenSource | None,
     middlewares: list[Middleware] = [security_headers, host_middleware(hosts, any_address=any_address)]
     if settings.password:
         middlewares.append(auth_middleware(settings.password, SignInGuard()))
+    middlewares.append(malformed_requests)
     app = web.Application(middlewares=middlewares, client_max_size=_CLIENT_MAX_SIZE)
     uploads = UploadStore(settings.upload_dir, max_bytes=settings.max_upload_bytes,
                           max_uploads=settings.max_uploads,
