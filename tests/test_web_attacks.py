@@ -8,8 +8,10 @@ import json
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 
+from importer.web.shared import shared_reason
 from tests.deadlines import HANG
 from tests.serving import (
     BOUNDARY,
@@ -184,3 +186,66 @@ async def test_a_malformed_request_is_a_4xx_and_one_log_line(tmp_path: Path, kin
     assert "Traceback" not in log and "Error handling request" not in log, log
     lines = [line for line in log.splitlines() if "sandbox:" not in line]
     assert len(lines) <= 1, lines
+
+
+# --- 6. past runs: one page, one set of runs ----------------------------------------------------
+
+
+def past_run(runs: Path, name: str = "20260101-090000") -> Path:
+    folder = runs / name
+    folder.mkdir(parents=True)
+    (folder / "summary.json").write_text(json.dumps({
+        "state": "finished", "business_id": "sandbox@contoso.onmicrosoft.com", "rows": 1,
+        "counts": {"invalid": 1}, "input": {"name": "clients.csv"}, "exit_code": 1,
+    }), encoding="utf-8")
+    (folder / "failures.csv").write_text("source_row,Name,Email,error\n2,Ann Lee,ann@,bad email\n",
+                                         encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("mode", [0o755, 0o700])
+async def test_every_session_sees_every_run_and_the_page_says_so(tmp_path: Path, mode: int) -> None:
+    """The decision (docs/upload-page-security.md): the page is one office's, behind its
+    password (or on 127.0.0.1, this computer's); every browser that gets in sees every run.
+    The page says so, a request without the password sees none, and `serve` warns when the
+    report folder shows the reports to people who never open the page."""
+    config = page_config(tmp_path)
+    runs = tmp_path / "runs"
+    past_run(runs)
+    runs.chmod(mode)
+    async with serve(tmp_path, config, password=PASSWORD) as served, \
+            Browser(served) as first, Browser(served) as second:
+        assert first.cookie_header() != second.cookie_header()
+        for browser in (first, second):
+            status, page = await browser.get("")
+            assert status == 200 and "Everyone who can open this page sees every run" in str(page)
+            status, listed = await browser.get("runs.json")
+            assert status == 200 and isinstance(listed, dict)
+            assert [r["id"] for r in listed["runs"]] == ["20260101-090000"]
+            status, report = await browser.get("runs/20260101-090000/files/failures.csv")
+            assert status == 200 and "Ann Lee" in str(report)
+        async with aiohttp.ClientSession() as stranger:
+            for path in ("runs.json", "runs/20260101-090000/files/failures.csv", ""):
+                async with stranger.get(f"{served.url}{path}") as answer:
+                    assert answer.status == 401
+                    assert "Ann Lee" not in await answer.text()
+    warned = "the report folder" in served.log_text()
+    assert warned == (mode == 0o755), served.log_text()
+    if warned:
+        assert f"mode {mode:04o}" in served.log_text()
+
+
+def test_a_shared_report_folder_is_told_apart(tmp_path: Path) -> None:
+    mounts = tmp_path / "mounts"
+    mounts.write_text(f"/dev/sda1 / ext4 rw 0 0\n//files/office {tmp_path / 'share'} cifs rw 0 0\n",
+                      encoding="utf-8")
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    private.chmod(0o700)
+    assert shared_reason(private, mounts) is None
+    private.chmod(0o750)
+    assert shared_reason(private, mounts) == "other users of this computer can open it (mode 0750)"
+    (tmp_path / "share").mkdir()
+    assert shared_reason(tmp_path / "share" / "runs", mounts) == "it is on a network share (cifs)"
+    synced = tmp_path / "OneDrive - Contoso" / "runs"
+    assert shared_reason(synced, mounts) == "it is inside the synced folder 'OneDrive - Contoso'"
