@@ -11,6 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from importer.web.app import STATE
 from importer.web.shared import shared_reason
 from tests.deadlines import HANG
 from tests.serving import (
@@ -27,6 +28,7 @@ from tests.serving import (
 )
 
 from .bombs import shared_strings_bomb
+from .test_web import csrf_token, make_config, open_client, upload
 
 CSV = b"Name,Email\nAnn,a@x.org\n"
 ON_LINUX = Path("/proc/self/status").exists()
@@ -249,3 +251,32 @@ def test_a_shared_report_folder_is_told_apart(tmp_path: Path) -> None:
     assert shared_reason(tmp_path / "share" / "runs", mounts) == "it is on a network share (cifs)"
     synced = tmp_path / "OneDrive - Contoso" / "runs"
     assert shared_reason(synced, mounts) == "it is inside the synced folder 'OneDrive - Contoso'"
+
+
+async def test_a_mapping_change_waits_at_the_same_gate_as_an_upload(tmp_path: Path) -> None:
+    """While a workbook is being read and nobody may wait, a mapping change is not read beside
+    it: 503 (the form's page says to apply it again; a script gets JSON)."""
+    async with open_client(make_config(tmp_path), max_waiting_previews=0) as client:
+        resp = await upload(client, "c.csv", CSV)
+        assert resp.status == 201
+        upload_id = (await resp.json())["upload_id"]
+        token = await csrf_token(client)
+        reading = client.app[STATE].reading  # type: ignore[index]
+        await reading.acquire()  # a big workbook is being read
+        try:
+            form = await client.post(f"/uploads/{upload_id}/mapping",
+                                     data={"csrf_token": token, "field-0": "displayName",
+                                           "field-1": "ignore"})
+            assert form.status == 503 and form.headers["Retry-After"]
+            assert "apply the mapping again in a moment" in await form.text()
+            script = await client.post(f"/uploads/{upload_id}/mapping",
+                                       json={"columns": {"Email": "ignore"}},
+                                       headers={"Accept": "application/json",
+                                                "X-CSRF-Token": token})
+            assert script.status == 503 and "busy" in (await script.json())["error"]
+        finally:
+            reading.release()
+        done = await client.post(f"/uploads/{upload_id}/mapping",
+                                 json={"columns": {"Email": "ignore"}},
+                                 headers={"Accept": "application/json", "X-CSRF-Token": token})
+        assert done.status == 200

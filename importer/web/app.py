@@ -436,7 +436,12 @@ async def choose_mapping(request: web.Request) -> web.Response:
         # Through the one gate and budget every read of the page takes.
         preview = await _read_preview(state, found, mapping.with_columns(state.config, columns))
     except (_Busy, ReadBusy):
-        return _busy(request)
+        if _wants_json(request):
+            return _busy(request)
+        response = _preview_page(request, found, status=503, mapping_error=(
+            "the page is busy reading other uploads; apply the mapping again in a moment"))
+        response.headers["Retry-After"] = str(_BUSY_RETRY_SECONDS)
+        return response
     except (InputError, ConfigError) as exc:
         message = str(exc) if isinstance(exc, ConfigError) else _input_message(found, exc)
         if _wants_json(request):
