@@ -7,11 +7,16 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
+from importer import runner
+from importer.emulator import RunningEmulator
+from importer.read.budget import held_in_process
 from importer.web.app import STATE
+from importer.web.runs import LiveProgress
 from importer.web.shared import shared_reason
 from tests.deadlines import HANG
 from tests.serving import (
@@ -28,7 +33,16 @@ from tests.serving import (
 )
 
 from .bombs import shared_strings_bomb
-from .test_web import csrf_token, make_config, open_client, upload
+from .test_web import (
+    SAMPLES,
+    csrf_token,
+    emu,  # noqa: F401  (a fixture)
+    make_config,
+    open_client,
+    start,
+    upload,
+    wait_finished,
+)
 
 CSV = b"Name,Email\nAnn,a@x.org\n"
 ON_LINUX = Path("/proc/self/status").exists()
@@ -280,3 +294,47 @@ async def test_a_mapping_change_waits_at_the_same_gate_as_an_upload(tmp_path: Pa
                                  json={"columns": {"Email": "ignore"}},
                                  headers={"Accept": "application/json", "X-CSRF-Token": token})
         assert done.status == 200
+
+
+async def test_an_import_opens_its_workbook_through_the_same_gate(
+    tmp_path: Path, emu: RunningEmulator, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    """Starting an import while a workbook is being read (and nobody may wait) is 503: the
+    import's read would sit beside it. Once started, the import lets the gate go when it has
+    opened its input, and its read is counted in the process's budget until it ends."""
+    async with open_client(make_config(tmp_path, emu.url), max_waiting_previews=0) as client:
+        resp = await upload(client, "customers.xlsx", (SAMPLES / "customers.xlsx").read_bytes())
+        upload_id = (await resp.json())["upload_id"]
+        reading = client.app[STATE].reading  # type: ignore[index]
+        # Whether the gate is held each time the import counts a row: it must not be.
+        held_while_sending: list[bool] = []
+        counted = LiveProgress.update
+
+        def update(self: LiveProgress, counts: Any, *, force: bool = False) -> None:
+            held_while_sending.append(reading.locked())
+            counted(self, counts, force=force)
+
+        monkeypatch.setattr(LiveProgress, "update", update)
+        # And whether it is held while the import opens its workbook: it must be.
+        held_while_opening: list[bool] = []
+        opening = runner.open_source
+
+        def open_source(*args: Any, **kwargs: Any) -> Any:
+            held_while_opening.append(reading.locked())
+            return opening(*args, **kwargs)
+
+        monkeypatch.setattr(runner, "open_source", open_source)
+        await reading.acquire()
+        try:
+            busy = await start(client, upload_id)
+            assert busy.status == 503 and "busy" in (await busy.json())["error"]
+        finally:
+            reading.release()
+        began = await start(client, upload_id)
+        assert began.status == 202, await began.text()
+        status = await wait_finished(client, (await began.json())["run_id"])
+        assert status["state"] == "finished", status
+        assert not reading.locked(), "the gate is free again"
+        assert held_while_sending and not any(held_while_sending), held_while_sending
+        assert held_while_opening == [True]
+        assert held_in_process() == 0, "the import's read is let go"

@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import importlib.resources
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -290,6 +290,18 @@ async def upload(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/uploads/{stored.id}")
 
 
+def _once(action: Callable[[], object]) -> Callable[[], None]:
+    done = False
+
+    def call() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            action()
+
+    return call
+
+
 class _Busy(Exception):
     """Too many previews are waiting for the one being read."""
 
@@ -301,13 +313,9 @@ def _busy(request: web.Request) -> web.Response:
     return response
 
 
-async def _read_preview(state: _State, stored: Upload, config: Config | None = None
-                        ) -> dict[str, Any]:
-    """Read one upload at a time (a new upload's preview, or a mapping change's), so that the
-    memory the page holds is one read's budget however many arrive at once; what the read let
-    go is handed back to the system. ``config``: the page's own, or one with a chosen mapping.
-    An import's read counts against the same budget (read/budget.py): a read that does not fit
-    beside it raises ReadBusy."""
+async def _enter_gate(state: _State) -> None:
+    """Take the one-read-at-a-time gate, waiting behind at most max_waiting_previews others;
+    _Busy if there are more."""
     if state.reading.locked() and state.waiting >= state.settings.max_waiting_previews:
         raise _Busy
     state.waiting += 1
@@ -315,6 +323,16 @@ async def _read_preview(state: _State, stored: Upload, config: Config | None = N
         await state.reading.acquire()
     finally:
         state.waiting -= 1
+
+
+async def _read_preview(state: _State, stored: Upload, config: Config | None = None
+                        ) -> dict[str, Any]:
+    """Read one upload at a time (a new upload's preview, or a mapping change's), so that the
+    memory the page holds is one read's budget however many arrive at once; what the read let
+    go is handed back to the system. ``config``: the page's own, or one with a chosen mapping.
+    An import's read counts against the same budget (read/budget.py): a read that does not fit
+    beside it raises ReadBusy."""
+    await _enter_gate(state)
     reading = asyncio.ensure_future(asyncio.to_thread(_preview, config or state.config,
                                                       stored.path, stored.sheet))
 
@@ -465,19 +483,45 @@ async def start(request: web.Request) -> web.Response:
         return _refuse(request, 403, refused)
     found = _upload_of(request)
     assert found.preview is not None
+    # The import opens its input through the gate the previews take: not beside a workbook
+    # being read, and none is read beside it while it opens (its read then counts against the
+    # process's one read budget for as long as it runs). run_import opens its input before
+    # its first await, so the gate is let go right after the run's first step (callbacks run
+    # in the order they are scheduled), never held through sign-in or sending.
+    try:
+        await _enter_gate(state)
+    except _Busy:
+        if _wants_json(request):
+            return _busy(request)
+        response = _preview_page(request, found, status=503, error=(
+            "the page is busy reading other uploads; start the import again in a moment"))
+        response.headers["Retry-After"] = str(_BUSY_RETRY_SECONDS)
+        return response
+    opened = _once(state.reading.release)
     try:
         run = await state.board.start(found.path, input_name=found.name,
                                       total=int(found.preview["rows"]), sheet=found.sheet,
                                       columns=found.columns)
         found.importing = True
         assert run.task is not None
+        asyncio.get_running_loop().call_soon(opened)
+
+        def ended(_task: object) -> None:
+            opened()
+            memory.give_back()  # what the import's read held goes back to the system
+
+        run.task.add_done_callback(ended)
         # The file is deleted once its import has read it to the end, however it ended.
         run.task.add_done_callback(lambda _task: state.uploads.discard(found.id))
     except RunRefused as exc:
+        opened()
         message = str(exc)
         if _wants_json(request):
             return web.json_response({"error": message}, status=409)
         return _preview_page(request, found, status=409, error=message)
+    except BaseException:
+        opened()
+        raise
     if _wants_json(request):
         return web.json_response({"run_id": run.id, "run_url": f"/runs/{run.id}",
                                   "status_url": f"/runs/{run.id}/status.json"}, status=202)
