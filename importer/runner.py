@@ -33,6 +33,7 @@ from .errors import (
     ImporterError,
 )
 from .map import (
+    LANGUAGES,
     SAMPLE_ROWS,
     ColumnMapping,
     MapOptions,
@@ -117,7 +118,7 @@ class _Feed:
     """The input rows, mapped and keyed, handed out once each, in order."""
 
     def __init__(self, rows: Iterator[Row], mapping: ColumnMapping, config: Config) -> None:
-        options = MapOptions.of(config.mapping)
+        options = MapOptions.of(config.mapping, mapping)
         self._mapping, self._options = mapping, options
         # One iterator for the whole run: the feed is read by the pool, then drained after it.
         self._rows = iter(rows)
@@ -270,7 +271,7 @@ async def run_import(
     fit = functools.partial(header_fit, columns=config.columns,
                             auto_detect=config.mapping.auto_detect)
     loaded = open_source(options.input, sheet=options.sheet, max_read_mb=config.limits.max_read_mb,
-                         score=fit)
+                         score=fit, header=config.input.header)
     async with contextlib.AsyncExitStack() as stack:
         stack.enter_context(loaded)
         info = loaded.info
@@ -283,6 +284,8 @@ async def run_import(
         log.info("%s: %sheader on row %d", info.path, where, info.header_row)
         if mapping.layout:
             log.info("%s: recognised layout: %s", info.path, mapping.layout)
+        if mapping.language:
+            log.info("%s: headers in %s", info.path, LANGUAGES[mapping.language])
         # The first rows tell whether a column that feeds nothing holds what a customer needs.
         sample, rows = _peek(loaded.rows(), SAMPLE_ROWS)
         for note in (*mapping.notes, *lookalike_notes(mapping, sample)):
@@ -320,6 +323,8 @@ async def run_import(
             },
             "mapping": {
                 "layout": mapping.layout,
+                "language": mapping.language,
+                "name_order": MapOptions.of(config.mapping, mapping).name_order,
                 "columns": {h: f for h, f in zip(mapping.headers, mapping.field_of, strict=True)
                             if f is not None},
             },

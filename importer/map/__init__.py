@@ -10,24 +10,29 @@ no files, no network, no clock, so worker processes can map rows in parallel and
 nothing but values.
 """
 
-from .fields import FIELDS, IGNORE, NAME_FIELDS, REPEATABLE, detect_field
+from .fields import FIELDS, IGNORE, NAME_FIELDS, REPEATABLE, detect_field, detect_language
 from .headerfit import HeaderFit, header_fit
 from .keys import customer_key, email_key, fingerprint, name_key, name_phone_key
+from .languages import FAMILY_FIRST, LANGUAGES
 from .layouts import LAYOUTS
 from .lookalike import SAMPLE_ROWS, lookalike_notes
 from .mapper import (
     UNREADABLE_PHONE,
     ColumnMapping,
     MapOptions,
+    NoNameColumn,
     build_mapping,
     describe_problem,
+    looks_like_data,
     map_row,
     to_body,
 )
 
 __all__ = [
+    "FAMILY_FIRST",
     "FIELDS",
     "IGNORE",
+    "LANGUAGES",
     "LAYOUTS",
     "NAME_FIELDS",
     "REPEATABLE",
@@ -36,14 +41,17 @@ __all__ = [
     "ColumnMapping",
     "HeaderFit",
     "MapOptions",
+    "NoNameColumn",
     "build_mapping",
     "customer_key",
     "describe_problem",
     "detect_field",
+    "detect_language",
     "email_key",
     "fingerprint",
     "header_fit",
     "lookalike_notes",
+    "looks_like_data",
     "map_row",
     "name_key",
     "name_phone_key",

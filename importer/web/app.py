@@ -325,16 +325,18 @@ async def _enter_gate(state: _State) -> None:
         state.waiting -= 1
 
 
-async def _read_preview(state: _State, stored: Upload, config: Config | None = None
-                        ) -> dict[str, Any]:
+async def _read_preview(state: _State, stored: Upload, config: Config | None = None, *,
+                        require_name: bool = False) -> dict[str, Any]:
     """Read one upload at a time (a new upload's preview, or a mapping change's), so that the
     memory the page holds is one read's budget however many arrive at once; what the read let
     go is handed back to the system. ``config``: the page's own, or one with a chosen mapping.
     An import's read counts against the same budget (read/budget.py): a read that does not fit
-    beside it raises ReadBusy."""
+    beside it raises ReadBusy. A new upload's sheet none of whose columns is recognised opens
+    the mapping step all the same (``require_name`` False); a chosen mapping must name one."""
     await _enter_gate(state)
     reading = asyncio.ensure_future(asyncio.to_thread(_preview, config or state.config,
-                                                      stored.path, stored.sheet))
+                                                      stored.path, stored.sheet,
+                                                      require_name=require_name))
 
     def done(_: object) -> None:  # only when the read has ended, even if the request has not
         state.reading.release()
@@ -365,9 +367,10 @@ def shown_name(filename: str | None) -> str:
     return name[:200] or "upload"
 
 
-def _preview(config: Config, path: Path, sheet: str | None) -> dict[str, Any]:
+def _preview(config: Config, path: Path, sheet: str | None, *,
+             require_name: bool = True) -> dict[str, Any]:
     """The preview as JSON, without the private path the upload is stored under."""
-    data = to_dict(build_preview(config, path, sheet))
+    data = to_dict(build_preview(config, path, sheet, require_name=require_name))
     data.pop("path", None)
     return data
 
@@ -396,8 +399,10 @@ def _preview_page(request: web.Request, found: Upload, *, status: int = 200, err
     state = _state(request)
 
     def build(csrf: str) -> str:
-        columns = mapping.columns_card(upload_id=found.id, columns=(found.preview or {})["columns"],
-                                       csrf=csrf, error=mapping_error)
+        preview = found.preview or {}
+        columns = mapping.columns_card(upload_id=found.id, columns=preview["columns"],
+                                       csrf=csrf, error=mapping_error,
+                                       samples=preview.get("column_samples") or ())
         return pages.preview_page(
             upload_id=found.id, name=found.name, preview=found.preview or {}, csrf=csrf,
             business=state.config.graph.business_id, active=_active(state), error=error,
@@ -452,7 +457,8 @@ async def choose_mapping(request: web.Request) -> web.Response:
     try:
         columns = mapping.choose(headers, values)
         # Through the one gate and budget every read of the page takes.
-        preview = await _read_preview(state, found, mapping.with_columns(state.config, columns))
+        preview = await _read_preview(state, found, mapping.with_columns(state.config, columns),
+                                      require_name=True)
     except (_Busy, ReadBusy):
         if _wants_json(request):
             return _busy(request)

@@ -4,7 +4,7 @@ Everyone who can open the upload page sees every past run and downloads its repo
 emails, phones): the password, or 127.0.0.1, is where the page draws the line. The reports
 are files, too: a folder that other users of the computer can read, that a sync client
 copies elsewhere or that lives on a network share shows them to people who never open the
-page. ``serve`` says so when it starts (security.md in the manual).
+page. ``serve`` says so when it starts (upload-page-security.md in the manual).
 """
 
 from __future__ import annotations
