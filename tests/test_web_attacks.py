@@ -101,6 +101,7 @@ async def test_a_260_character_header_maps_on_the_page_and_through_the_snippet(
         upload_id = body["upload_id"]
         shown = body["preview"]["columns"][1]
         assert shown["header"] == LONG[:199] + "…" and shown["name"] == LONG
+        assert "ann@x.org" in body["preview"]["column_samples"][1]  # found by its whole name
         # The page's own form: a choice per column, by position.
         async with browser.session.post(
                 f"{served.url}uploads/{upload_id}/mapping",
