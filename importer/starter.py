@@ -88,8 +88,9 @@ certificate_passphrase_env = "BOOKINGS_CERT_PASSPHRASE"
 # Default: token-cache.json in the state directory.
 # token_cache = ""
 # mode = "managed_identity": the system-assigned identity unless client_id names a
-# user-assigned one (its client id, or its resource id /subscriptions/...), or:
-# identity_object_id = ""   (a user-assigned identity by its object (principal) id)
+# user-assigned one (its client id, or its resource id /subscriptions/...), or by the
+# user-assigned identity's object (principal) id:
+# identity_object_id = ""
 # mode = "workload_identity": tenant_id and client_id as above (default: the environment
 # variables AZURE_TENANT_ID and AZURE_CLIENT_ID), and the file holding the platform's
 # federated token, read afresh at each sign-in. Default: the environment variable
