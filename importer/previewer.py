@@ -46,6 +46,10 @@ MAX_SAMPLES = 3
 MAX_COLUMNS_SHOWN = 200
 MAX_NOTES = 20
 MAX_TEXT_SHOWN = 200  # characters of a header, note or cell value shown
+# A header is shown cut, but the mapping step and the [columns] snippet name a column by its
+# whole header: kept whole up to this many characters (a header longer than that is not a
+# name a person gives a column; the page asks for it to be shortened).
+MAX_NAME_KEPT = 4096
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ class Preview:
     encoding: str | None
     delimiter: str | None
     api_version: str
-    columns: tuple[tuple[str, str | None], ...]  # sheet header -> field, None when ignored
+    columns: tuple[tuple[str, str | None], ...]  # sheet header (cut) -> field, None when ignored
     layout: str = ""  # the known export the header was recognised as
     report_columns: tuple[str, ...] = ()  # an earlier run's "error"/"source_row" columns
     notes: tuple[str, ...] = ()  # mapping decisions and loader warnings worth knowing
@@ -98,6 +102,8 @@ class Preview:
     # What sent rows lose on the way (a second email, a phone left out or sent as written).
     warnings: tuple[ShownProblem, ...] = ()  # the first MAX_PROBLEMS
     warning_rows: int = 0
+    # The whole header of each of ``columns`` (one over MAX_NAME_KEPT characters cut after one more).
+    column_names: tuple[str, ...] = ()
     language: str = ""  # the language the headers are written in (a BCP 47 tag), "" unknown
     # Why no row can be sent yet (no column gives a name): the page's mapping step says so.
     missing: str = ""
@@ -202,8 +208,8 @@ def build_preview(config: Config, path: Any, sheet: str | None = None, *,
                           f"{first} name first")
         notes = [_cut(note) for note in (*layout, *mapping.notes, *lookalike_notes(mapping, sample),
                                          *loaded.warnings)[:MAX_NOTES]]
-        columns, not_shown = _shown_columns(mapping.headers, mapping.field_of)
-        column_samples = _column_samples(mapping.headers, columns, sample)
+        columns, names, not_shown = _shown_columns(mapping.headers, mapping.field_of)
+        column_samples = _column_samples(mapping.headers, names, sample)
     return Preview(
         path=info.path,
         kind=info.kind,
@@ -227,6 +233,7 @@ def build_preview(config: Config, path: Any, sheet: str | None = None, *,
         columns_not_shown=not_shown,
         warnings=tuple(warnings),
         warning_rows=warning_rows,
+        column_names=names,
         language=mapping.language,
         missing=missing,
         header_is_data=header_is_data,
@@ -239,12 +246,13 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-def _column_samples(headers: tuple[str, ...], shown: tuple[tuple[str, str | None], ...],
+def _column_samples(headers: tuple[str, ...], shown: tuple[str, ...],
                     rows: list[Any], count: int = 3) -> tuple[tuple[str, ...], ...]:
-    """The first ``count`` distinct non-empty values of each shown column."""
+    """The first ``count`` distinct non-empty values of each shown column (by its whole
+    header: a cut one would find no column)."""
     at = {header: i for i, header in enumerate(headers)}
     out = []
-    for header, _ in shown:
+    for header in shown:
         i = at.get(header, -1)
         values: list[str] = []
         for row in rows:
@@ -265,11 +273,13 @@ def _cut(text: str | None) -> str | None:
 
 def _shown_columns(
     headers: tuple[str, ...], fields: tuple[str | None, ...]
-) -> tuple[tuple[tuple[str, str | None], ...], int]:
+) -> tuple[tuple[tuple[str, str | None], ...], tuple[str, ...], int]:
     """(header, field) of every mapped column and of the first ignored ones, in sheet order,
-    at most MAX_COLUMNS_SHOWN in all; and how many ignored ones were left out."""
+    at most MAX_COLUMNS_SHOWN in all; their whole headers; and how many ignored ones were
+    left out."""
     room = MAX_COLUMNS_SHOWN - sum(1 for f in fields if f is not None)
     shown: list[tuple[str, str | None]] = []
+    names: list[str] = []
     left_out = 0
     for header, name in zip(headers, fields, strict=True):
         if name is None:
@@ -278,7 +288,8 @@ def _shown_columns(
                 continue
             room -= 1
         shown.append((_cut(header) or "", name))
-    return tuple(shown), left_out
+        names.append(header[: MAX_NAME_KEPT + 1])  # one more: a cut one is known by its length
+    return tuple(shown), tuple(names), left_out
 
 
 # --- output --------------------------------------------------------------------------------
@@ -337,7 +348,11 @@ def render_text(preview: Preview) -> str:
 
 def to_dict(preview: Preview) -> dict[str, Any]:
     data = asdict(preview)
-    data["columns"] = [{"header": h, "field": f} for h, f in preview.columns]
+    del data["column_names"]
+    names = preview.column_names or tuple(h for h, _ in preview.columns)
+    # "header" is for display; "name", there when the header was cut, is the whole one.
+    data["columns"] = [{"header": h, "field": f} | ({"name": n} if n != h else {})
+                       for (h, f), n in zip(preview.columns, names, strict=True)]
     data["ignored"] = preview.ignored
     data["rows"] = preview.rows
     data["exit_code"] = preview.exit_code

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from importer.errors import InputError
-from importer.read import sheetsplit
+from importer.read import ReadBusy, sheetsplit
+from importer.read.budget import held_in_process
 from importer.read.loader import open_input
 from tests.deadlines import HANG
 
@@ -119,6 +120,24 @@ def test_a_refusal_names_the_part_and_the_limit(tmp_path: Path) -> None:
         open_input(path, max_read_mb=16)
     assert "'xl/sharedStrings.xml' needs about 20 MiB" in str(refused.value)
     assert "limit of 16 MiB" in str(refused.value)
+
+
+def test_the_open_reads_of_a_process_share_one_budget(tmp_path: Path) -> None:
+    """An import, a preview and a mapping change of the upload page may read at once: what
+    they hold together is one limit. The second read that would not fit beside the first is
+    ReadBusy (the page answers 503); once the first is closed it fits."""
+    path = shared_strings_bomb(tmp_path / "b.xlsx", strings_mib=10, sheet_mib=0)
+    assert held_in_process() == 0
+    with open_input(path, max_read_mb=16) as first:
+        assert held_in_process() > 8 << 20
+        with pytest.raises(ReadBusy) as busy:
+            open_input(path, max_read_mb=16)
+        assert "other workbooks being read hold" in str(busy.value)
+        assert held_in_process() == first._source._budget.held  # type: ignore[attr-defined]
+    assert held_in_process() == 0
+    with open_input(path, max_read_mb=16) as second:
+        assert second.info.headers == ("Name", "Email")
+    assert held_in_process() == 0
 
 
 # --- .ods, .xlsb, .xls: calamine's grids, counted from the scans before calamine opens them ---

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import json
 import os
 import shutil
 import struct
@@ -546,6 +547,57 @@ def test_failures_file_round_trips_neutralised_cells(
     # it would start "''"). A CR comes back as LF: CSV and XML both normalise line ends.
     assert [f["Notes"] for f in failures] == [
         "'" + cell.replace("\r", "\n") for cell in INJECTIONS]
+
+
+FORMULA_HEADERS = ['=HYPERLINK("http://evil","hdr")', "@Email", "+Phone", "-Company"]
+
+
+@pytest.mark.parametrize("report", ["failures.csv", "failures.xlsx"])
+def test_formula_headers_are_neutralised_and_still_map_when_run_again(
+    report: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No CSV report starts a header cell with a formula character; the failures file, run
+    again with the same [columns], maps its columns as the first run did."""
+    rows = [["Name", *FORMULA_HEADERS], ["Ann", "x", "not-an-email", "1", "Co"],
+            ["Bo", "y", "bo@x.org", "555-0100", "Co"]]
+    if report == "failures.xlsx":  # written for a workbook's run
+        source = tmp_path / "headers.xlsx"
+        book = openpyxl.Workbook()
+        for values in rows:
+            book.active.append(values)
+        for line in book.active.iter_rows():
+            for cell in line:
+                cell.data_type = "s"
+        book.save(source)
+    else:
+        source = tmp_path / "headers.csv"
+        with source.open("w", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows(rows)
+    config = tmp_path / "columns.toml"
+    config.write_text('[columns]\n"Name" = "displayName"\n"=HYPERLINK(\\"http://evil\\",\\"hdr\\")" '
+                      '= "ignore"\n"@Email" = "emailAddress"\n"+Phone" = "phone.mobile"\n'
+                      '"-Company" = "companyName"\n', encoding="utf-8")
+    first = tmp_path / "first"
+    ran = run_cli(["run", str(source), "--config", str(config), "--dry-run", "--out", str(first)],
+                  capsys)
+    assert ran.code == 1, ran.err
+    for name in ("results.csv", "failures.csv"):
+        with (first / name).open(encoding="utf-8-sig", newline="") as f:
+            header = next(csv.reader(f))
+        assert not [h for h in header if h.startswith(("=", "+", "-", "@", "\t", "\r"))], header
+    with (first / "failures.csv").open(encoding="utf-8-sig", newline="") as f:
+        assert next(csv.reader(f))[1:6] == ["Name", *("'" + h for h in FORMULA_HEADERS)]
+    if report == "failures.xlsx":
+        sheet = openpyxl.load_workbook(first / report).active
+        assert [c.value for c in next(sheet.iter_rows(max_row=1))][2] == "'" + FORMULA_HEADERS[0]
+
+    again = run_cli(["preview", str(first / report), "--config", str(config), "--format", "json"],
+                    capsys)
+    preview = json.loads(again.out)
+    assert [(c["header"], c["field"]) for c in preview["columns"]] == [
+        ("Name", "displayName"), (FORMULA_HEADERS[0], None), ("@Email", "emailAddress"),
+        ("+Phone", "phone.mobile"), ("-Company", "companyName")]
+    assert "@Email" in {p["column"] for p in preview["problems"]}
 
 
 # --- in a separate process: bounded memory and time, exit code, no traceback -----------------

@@ -449,6 +449,28 @@ def test_country(cell, name) -> None:
     assert customer.addresses[0].country_or_region == name
 
 
+# One name per language of the lookup that no other language (nor English, nor the tables of
+# aliases) spells the same way: leaving a language out of countries._LANGUAGES fails its own.
+@pytest.mark.parametrize(
+    ("cell", "name"),
+    [
+        case("Frankreich", "France", id="de"),
+        case("Allemagne", "Germany", id="fr"),
+        case("Países Bajos", "Netherlands", id="es"),
+        case("Verenigde Staten", "United States", id="nl"),
+        case("Svizzera", "Switzerland", id="it-svizzera"),
+        case("Germania", "Germany", id="it-germania"),
+        case("Paesi Bassi", "Netherlands", id="it-paesi-bassi"),
+        case("Stati Uniti", "United States", id="it-stati-uniti"),
+        case("Vietname", "Vietnam", id="pt"),
+        case("Cingapura", "Singapore", id="pt-br"),
+    ],
+)
+def test_a_country_name_only_one_language_has(cell, name) -> None:
+    customer = customer_of({"Name": "Joni", "City": "X", "Country": cell})
+    assert customer.addresses[0].country_or_region == name
+
+
 @pytest.mark.parametrize(
     ("cell", "message"),
     [

@@ -12,6 +12,7 @@ import struct
 import subprocess
 import sys
 import termios
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -72,7 +73,9 @@ def test_a_run_on_a_terminal_shows_a_bar_towards_the_files_row_count(tmp_path: P
     assert {total for _, total, _ in states} == {ROWS}, "the total is known from the start"
     assert states[0] == (0, ROWS, 0)
     assert states[-1] == (ROWS, ROWS, 100)
-    assert all(p == done * 100 // ROWS or p == round(done * 100 / ROWS) for done, _, p in states)
+    # The bar rounds the share it is given, a float: at 109 of 200 rows that is 54.500000000000001,
+    # shown as 55%. Whichever way the last half percent goes, it is the nearest whole percent.
+    assert all(abs(p - Fraction(done * 100, ROWS)) <= Fraction(1, 2) for done, _, p in states), states
     last = output[output.rindex(f"{ROWS}/{ROWS} rows"):]
     assert re.search(r"100%\s+[\d,]+ rows/s\s+\S+ left\s+5 failed", last), last
     assert "195 created, 5 invalid" in output

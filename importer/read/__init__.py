@@ -10,8 +10,9 @@ Conversion into customer fields is the mapper's job, not this part's; it knows n
 Graph, sign-in or reports.
 """
 
+from .budget import ReadBusy
 from .frames import frame_row_offset, is_frame, open_source
 from .loader import HeaderScore, LoadedInput, open_input, sha256_file
 
-__all__ = ["HeaderScore", "LoadedInput", "frame_row_offset", "is_frame", "open_input", "open_source",
-           "sha256_file"]
+__all__ = ["HeaderScore", "LoadedInput", "ReadBusy", "frame_row_offset", "is_frame", "open_input",
+           "open_source", "sha256_file"]

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import array
 import re
+import threading
+import weakref
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -27,7 +29,8 @@ from dataclasses import dataclass
 from importer.errors import InputError
 
 __all__ = ["CELL_BYTES", "DEFAULT_MAX_READ_MB", "FORMULA_BYTES", "STRING_ALLOC", "STRING_SLOT",
-           "TEXT_COPIES", "CellCount", "ReadBudget", "StringTable", "mib"]
+           "TEXT_COPIES", "CellCount", "ReadBudget", "ReadBusy", "StringTable", "held_in_process",
+           "mib"]
 
 DEFAULT_MAX_READ_MB = 1024
 # calamine's share of a string besides its text: the String in the Vec (24 bytes), the
@@ -96,15 +99,56 @@ class CellCount:
         self.text += longest * (len(named) - len(values))  # spelt otherwise: the longest
 
 
+class ReadBusy(InputError):
+    """A read that fits the limit on its own, but not beside the reads this process holds now:
+    try it again once they have closed (the upload page answers 503)."""
+
+
+# What every open read of this process holds: the limit is one budget for all of them, so that
+# an import, a preview and a mapping change on the upload page, an inbox run, never hold more
+# than one read's worth at once.
+_POOL_LOCK = threading.Lock()
+_pool = [0]
+
+
+def held_in_process() -> int:
+    """Bytes the open reads of this process hold (their estimates)."""
+    return _pool[0]
+
+
+def _give_back(cell: list[int]) -> None:
+    with _POOL_LOCK:
+        _pool[0] -= cell[0]
+        cell[0] = 0
+
+
 class ReadBudget:
-    """The memory one read may hold, in bytes; ``held`` is what has been counted so far."""
+    """The memory one read may hold, in bytes; ``held`` is what has been counted so far.
+
+    What it holds is also counted against the process's one budget, until ``release()`` (a
+    source's ``close()``) or, for a read never closed, until it is garbage."""
 
     def __init__(self, limit: int, shown: str) -> None:
         if limit < 1:
             raise ValueError("the read budget must be at least one byte")
         self.limit = limit
         self.shown = shown
-        self.held = 0
+        self._cell = [0]
+        weakref.finalize(self, _give_back, self._cell)
+
+    @property
+    def held(self) -> int:
+        return self._cell[0]
+
+    @held.setter
+    def held(self, value: int) -> None:
+        with _POOL_LOCK:
+            _pool[0] += value - self._cell[0]
+            self._cell[0] = value
+
+    def release(self) -> None:
+        """The read has ended: what it held is free for other reads."""
+        _give_back(self._cell)
 
     def hold(self, what: str, size: int, how: str) -> None:
         """Count ``size`` more bytes for ``what``, or refuse the read if they do not fit."""
@@ -115,7 +159,17 @@ class ReadBudget:
                 f"of {mib(self.limit)} ([limits] max_read_mb); save the sheet as CSV, or raise "
                 "the limit if this computer has the memory",
             )
-        self.held += size
+        with _POOL_LOCK:
+            others = _pool[0] - self._cell[0]
+            if others + self.held + size > self.limit:
+                raise ReadBusy(
+                    self.shown,
+                    f"{what} needs about {mib(size)} of memory to read{how}, and other workbooks "
+                    f"being read hold {mib(others)} of the reading limit of {mib(self.limit)} "
+                    "now; try again when they have been read",
+                )
+            _pool[0] += size
+            self._cell[0] += size
 
     def fits(self, size: int) -> bool:
         return self.held + size <= self.limit

@@ -126,14 +126,16 @@ class CalamineSource:
         self.kind = suffix.lstrip(".")
         self._book: CalamineWorkbook | None = None
         self._budget = ReadBudget(max_read_bytes, shown)
-        scan = self._check(file, suffix, head)
-        self._hold(suffix, scan, sheet)
         try:
+            scan = self._check(file, suffix, head)
+            self._hold(suffix, scan, sheet)
             self._book = CalamineWorkbook.from_path(str(file))
         except PasswordError:
+            self._budget.release()
             raise InputError(shown, "the workbook is password-protected; remove the password "
                                     "and save it again") from None
         except BaseException as exc:
+            self._budget.release()
             if not calamine_failed(exc):
                 raise
             raise InputError(shown, f"the workbook cannot be read ({exc}); {_SAVE_AS}") from None
@@ -301,6 +303,7 @@ class CalamineSource:
             with contextlib.suppress(CalamineError):
                 self._book.close()
             self._book = None
+        self._budget.release()  # what calamine held is let go: other reads may have it
 
 
 def _ods_scan(archive: zipfile.ZipFile) -> _Scan:

@@ -355,15 +355,21 @@ def _plan_columns(source: Source, shown: str, score: HeaderScore | None) -> _Lay
     report = {i: names[i] for i in kept if names[i].casefold() in REPORT_COLUMNS}
     customer = [i for i in kept if i not in report]
     source_at = next((i for i, n in report.items() if n.casefold() == "source_row"), -1)
+    # A failures file neutralised its headers as it did its cells: read back as they were.
+    headers = tuple(_undo_neutralise(names[i]) if report else names[i] for i in customer)
     return _Layout(
         header_row=header_row,
-        headers=tuple(names[i] for i in customer),
+        headers=headers,
         report_columns=tuple(report.values()),
         span=last + 1,
         pick=_picker(customer),
         source_row_index=source_at,
         report_indices=tuple(report),
     )
+
+
+def _undo_neutralise(text: str) -> str:
+    return text[1:] if text.startswith(_NEUTRALISED) else text
 
 
 def _letter_columns(source: Source, shown: str) -> _Layout:

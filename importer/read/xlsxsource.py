@@ -165,14 +165,17 @@ class XlsxSource:
         return enumerate(sheet.iter_rows(), 1)
 
     def close(self) -> None:
-        if self._book is not None:
-            try:
-                self._book.close()
-            except BaseException as exc:
-                if not calamine_failed(exc):
-                    raise
-            self._book = None
-        self._zip.close()
+        try:
+            if self._book is not None:
+                try:
+                    self._book.close()
+                except BaseException as exc:
+                    if not calamine_failed(exc):
+                        raise
+                self._book = None
+            self._zip.close()
+        finally:
+            self._budget.release()  # what calamine held is let go: other reads may have it
 
     def _choose(self, entries: list[_SheetEntry], wanted: str | None) -> tuple[str, Any, str | None]:
         assert self._book is not None

@@ -66,7 +66,8 @@ class ReportWriter:
         self._results.writerow(RESULT_COLUMNS)
         self._failures_file = self._open("failures.csv")
         self._failures = csv.writer(self._failures_file)
-        self._failures.writerow(["source_row", *info.headers, "error"])
+        # A header is a cell like any other: one that reads as a formula is neutralised too.
+        self._failures.writerow(["source_row", *(neutralise(h) for h in info.headers), "error"])
         self._bodies = self._open("bodies.jsonl") if dry_run else None
         self._failures_xlsx: FailuresWorkbook | None = None
         if info.kind != "csv":  # people who sent a workbook fix their failures in one

@@ -58,15 +58,16 @@ class FailuresWorkbook:
         for i in range(len(info.headers) + 2):
             self._sheet.column_dimensions[get_column_letter(i + 1)].width = _WIDTH
         self._sheet.column_dimensions[get_column_letter(len(info.headers) + 2)].width = 60
-        # Headers as they are (the loader matches them to the config), like failures.csv.
-        self._sheet.append([self._cell(h, font=_HEADER_FONT, raw=True)
+        # Headers neutralised like the cells and like failures.csv; the loader undoes it when
+        # the file is read again, so they still match the config's [columns].
+        self._sheet.append([self._cell(h, font=_HEADER_FONT)
                             for h in ("source_row", *info.headers, "Error")])
         self.rows = 0
         self._closed = False
 
-    def _cell(self, value: Any, *, font: Font | None = None, raw: bool = False) -> WriteOnlyCell:
+    def _cell(self, value: Any, *, font: Font | None = None) -> WriteOnlyCell:
         if isinstance(value, str):
-            value = storable(value if raw else neutralise(value))
+            value = storable(neutralise(value))
         cell = WriteOnlyCell(self._sheet, value=value)
         if isinstance(value, str):
             cell.data_type = "s"  # never a formula, whatever the text

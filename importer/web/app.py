@@ -13,7 +13,9 @@ Answers are HTML for a browser and JSON when the request asks for ``application/
 Every request body is bounded: a form post by ``client_max_size``, an upload as it streams
 (the file by ``max_upload_bytes``, each other field by 1 KiB, the whole body by both); a
 refused body is not read on, and the connection is closed (server.py serves without
-lingering). One preview is read at a time; a few more wait, the rest get 503.
+lingering). An upload's body must keep a pace (pace.py) or is cut off with 408, and one
+browser session may send only a few at once (uploads.py). One workbook is read at a time, for
+a new upload's preview or a mapping change; a few more wait, the rest get 503.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.resources
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,8 +36,11 @@ from ..config import Config
 from ..errors import ConfigError, InputError
 from ..map import IGNORE
 from ..previewer import build_preview, to_dict
+from ..read import ReadBusy
 from ..signin import TokenSource
 from . import mapping, memory, pages
+from .malformed import malformed_requests
+from .pace import BodyPace, TooSlow
 from .runs import RunBoard, RunRefused
 from .security import (
     CSRF_FIELD,
@@ -60,6 +66,8 @@ _CLIENT_MAX_SIZE = 64 * 1024
 _BUSY_RETRY_SECONDS = 5
 _STATIC = {"app.css": "text/css", "app.js": "text/javascript"}
 
+log = logging.getLogger("importer")
+
 
 @dataclass(frozen=True)
 class WebSettings:
@@ -74,6 +82,10 @@ class WebSettings:
     upload_idle_seconds: float = 3600  # an upload unused this long is deleted
     max_waiting_previews: int = 4  # previews waiting for the one being read; more get 503
     max_read_mb: int | None = None  # None: the config's [limits] max_read_mb
+    # An upload's body may take this long, plus a second for every upload_min_rate bytes
+    # that have arrived; slower, it is cut off (408) and its slot freed (pace.py).
+    upload_grace_seconds: float = 10.0
+    upload_min_rate: int = 16 * 1024
 
 
 @dataclass
@@ -101,6 +113,7 @@ def create_app(config: Config, tokens: TokenSource | None,
     middlewares: list[Middleware] = [security_headers, host_middleware(hosts, any_address=any_address)]
     if settings.password:
         middlewares.append(auth_middleware(settings.password, SignInGuard()))
+    middlewares.append(malformed_requests)
     app = web.Application(middlewares=middlewares, client_max_size=_CLIENT_MAX_SIZE)
     uploads = UploadStore(settings.upload_dir, max_bytes=settings.max_upload_bytes,
                           max_uploads=settings.max_uploads,
@@ -213,15 +226,17 @@ async def upload(request: web.Request) -> web.Response:
     too_large = (f"the upload is larger than the limit of {size_text(limit)}; "
                  "split the file into smaller files")
     body = request.content
+    pace = BodyPace(body, grace=state.settings.upload_grace_seconds,
+                    rate=state.settings.upload_min_rate)
     try:
         reader = await request.multipart()
-        async for part in reader:
+        while (part := await pace.within(reader.next())) is not None:
             if body.total_bytes > limit + _FORM_OVERHEAD:
                 return _too_large(request, too_large)
             if not isinstance(part, BodyPartReader):
                 return _refuse(request, 400, "send the file as a simple form upload")
             if part.name in _FORM_FIELDS:
-                value = await _small_field(part)
+                value = await _small_field(part, pace)
                 if value is None:
                     return _too_large(request, f"the form field {part.name!r} is too long")
                 if part.name == CSRF_FIELD:
@@ -236,16 +251,23 @@ async def upload(request: web.Request) -> web.Response:
                     response.force_close()
                     return response
                 checked = True
-                stored = await state.uploads.receive(shown_name(part.filename), _chunks(part), sheet,
-                                                     session=state.csrf.session(request))
+                stored = await state.uploads.receive(shown_name(part.filename), _chunks(part, pace),
+                                                     sheet, session=state.csrf.session(request))
             else:
                 return _too_large(request, "the upload holds fields the form does not have")
     except UploadRefused as exc:
         response = _refuse(request, exc.status, exc.message)
-        if exc.status == 413:
-            response.force_close()
-        elif exc.status == 503:
+        response.force_close()  # the rest of the body is not read
+        if exc.status == 503:
             response.headers["Retry-After"] = str(_BUSY_RETRY_SECONDS)
+        return response
+    except TooSlow:
+        log.warning("upload from %s cut off: %s bytes arrived in its time (at least %s bytes/s "
+                    "after %s s)", request.remote, body.total_bytes,
+                    state.settings.upload_min_rate, state.settings.upload_grace_seconds)
+        response = _refuse(request, 408, "the upload arrived too slowly and was stopped; try "
+                                         "again on a faster connection, or split the file")
+        response.force_close()
         return response
     except ValueError:  # not multipart, or a broken body
         return _refuse(request, 400, "send the file as a multipart form upload (field 'file')")
@@ -255,12 +277,9 @@ async def upload(request: web.Request) -> web.Response:
         return _refuse(request, 400, "no file in the upload; choose a .csv, .xlsx or .xlsm file")
     try:
         stored.preview = await _read_preview(state, stored)
-    except _Busy:
+    except (_Busy, ReadBusy):
         state.uploads.discard(stored.id)
-        response = _refuse(request, 503, "the page is busy reading other uploads; try again in a "
-                                         "moment")
-        response.headers["Retry-After"] = str(_BUSY_RETRY_SECONDS)
-        return response
+        return _busy(request)
     except (InputError, ConfigError) as exc:
         state.uploads.discard(stored.id)
         return _refuse(request, 400, _input_message(stored, exc))
@@ -271,13 +290,32 @@ async def upload(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/uploads/{stored.id}")
 
 
+def _once(action: Callable[[], object]) -> Callable[[], None]:
+    done = False
+
+    def call() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            action()
+
+    return call
+
+
 class _Busy(Exception):
     """Too many previews are waiting for the one being read."""
 
 
-async def _read_preview(state: _State, stored: Upload) -> dict[str, Any]:
-    """Read one upload at a time, so that the memory the page holds is one read's budget
-    however many arrive at once; what the read let go is handed back to the system."""
+def _busy(request: web.Request) -> web.Response:
+    response = _refuse(request, 503, "the page is busy reading other uploads; try again in a "
+                                     "moment")
+    response.headers["Retry-After"] = str(_BUSY_RETRY_SECONDS)
+    return response
+
+
+async def _enter_gate(state: _State) -> None:
+    """Take the one-read-at-a-time gate, waiting behind at most max_waiting_previews others;
+    _Busy if there are more."""
     if state.reading.locked() and state.waiting >= state.settings.max_waiting_previews:
         raise _Busy
     state.waiting += 1
@@ -285,9 +323,20 @@ async def _read_preview(state: _State, stored: Upload) -> dict[str, Any]:
         await state.reading.acquire()
     finally:
         state.waiting -= 1
-    # A sheet none of whose columns is recognised opens the mapping step all the same.
-    reading = asyncio.ensure_future(asyncio.to_thread(_preview, state.config, stored.path,
-                                                      stored.sheet, require_name=False))
+
+
+async def _read_preview(state: _State, stored: Upload, config: Config | None = None, *,
+                        require_name: bool = False) -> dict[str, Any]:
+    """Read one upload at a time (a new upload's preview, or a mapping change's), so that the
+    memory the page holds is one read's budget however many arrive at once; what the read let
+    go is handed back to the system. ``config``: the page's own, or one with a chosen mapping.
+    An import's read counts against the same budget (read/budget.py): a read that does not fit
+    beside it raises ReadBusy. A new upload's sheet none of whose columns is recognised opens
+    the mapping step all the same (``require_name`` False); a chosen mapping must name one."""
+    await _enter_gate(state)
+    reading = asyncio.ensure_future(asyncio.to_thread(_preview, config or state.config,
+                                                      stored.path, stored.sheet,
+                                                      require_name=require_name))
 
     def done(_: object) -> None:  # only when the read has ended, even if the request has not
         state.reading.release()
@@ -297,10 +346,10 @@ async def _read_preview(state: _State, stored: Upload) -> dict[str, Any]:
     return await asyncio.shield(reading)
 
 
-async def _small_field(part: BodyPartReader) -> str | None:
+async def _small_field(part: BodyPartReader, pace: BodyPace) -> str | None:
     """A short form field's text; None if it is longer than _SMALL_FIELD (read no further)."""
     data = b""
-    while chunk := await part.read_chunk(_SMALL_FIELD):
+    while chunk := await pace.within(part.read_chunk(_SMALL_FIELD)):
         data += chunk
         if len(data) > _SMALL_FIELD:
             return None
@@ -326,10 +375,10 @@ def _preview(config: Config, path: Path, sheet: str | None, *,
     return data
 
 
-async def _chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
+async def _chunks(part: BodyPartReader, pace: BodyPace) -> AsyncIterator[bytes]:
     # The reader holds one chunk back to look for the closing boundary, so the body read before
     # a refusal is at most the limit plus two chunks.
-    while chunk := await part.read_chunk(_READ_CHUNK):
+    while chunk := await pace.within(part.read_chunk(_READ_CHUNK)):
         yield chunk
 
 
@@ -368,7 +417,7 @@ async def preview(request: web.Request) -> web.Response:
 
 def _preview_body(found: Upload) -> dict[str, Any]:
     preview = found.preview or {}
-    pairs = [(c["header"], c["field"]) for c in preview.get("columns", [])]
+    pairs = [(mapping.column_name(c), c["field"]) for c in preview.get("columns", [])]
     return {"upload_id": found.id, "name": found.name, "size": found.size, **preview,
             "columns_snippet": mapping.snippet(pairs)}
 
@@ -382,7 +431,7 @@ async def choose_mapping(request: web.Request) -> web.Response:
     ``{"columns": {"Header": "field" | "ignore"}}`` from a script; then the preview again."""
     state = _state(request)
     found = _upload_of(request)
-    headers = [c["header"] for c in (found.preview or {})["columns"]]
+    headers = [mapping.column_name(c) for c in (found.preview or {})["columns"]]
     token = request.headers.get(CSRF_HEADER)
     values: dict[str, Any]
     try:
@@ -392,8 +441,9 @@ async def choose_mapping(request: web.Request) -> web.Response:
             if not isinstance(chosen, dict):
                 return _refuse(request, 400, 'send {"columns": {"Header": "field"}}')
             # A column the script leaves out keeps what it feeds now.
-            now = {c["header"]: c["field"] or IGNORE for c in (found.preview or {})["columns"]}
-            values = {f"{mapping.FIELD_PREFIX}{i}": chosen.get(h, now[h])
+            # A column is named by its whole header ("name" in the preview when it was cut).
+            now = [c["field"] or IGNORE for c in (found.preview or {})["columns"]]
+            values = {f"{mapping.FIELD_PREFIX}{i}": chosen.get(h, now[i])
                       for i, h in enumerate(headers)}
         else:
             form = await request.post()
@@ -406,8 +456,16 @@ async def choose_mapping(request: web.Request) -> web.Response:
         return _refuse(request, 403, refused)
     try:
         columns = mapping.choose(headers, values)
-        preview = await asyncio.to_thread(_preview, mapping.with_columns(state.config, columns),
-                                          found.path, found.sheet)
+        # Through the one gate and budget every read of the page takes.
+        preview = await _read_preview(state, found, mapping.with_columns(state.config, columns),
+                                      require_name=True)
+    except (_Busy, ReadBusy):
+        if _wants_json(request):
+            return _busy(request)
+        response = _preview_page(request, found, status=503, mapping_error=(
+            "the page is busy reading other uploads; apply the mapping again in a moment"))
+        response.headers["Retry-After"] = str(_BUSY_RETRY_SECONDS)
+        return response
     except (InputError, ConfigError) as exc:
         message = str(exc) if isinstance(exc, ConfigError) else _input_message(found, exc)
         if _wants_json(request):
@@ -431,19 +489,45 @@ async def start(request: web.Request) -> web.Response:
         return _refuse(request, 403, refused)
     found = _upload_of(request)
     assert found.preview is not None
+    # The import opens its input through the gate the previews take: not beside a workbook
+    # being read, and none is read beside it while it opens (its read then counts against the
+    # process's one read budget for as long as it runs). run_import opens its input before
+    # its first await, so the gate is let go right after the run's first step (callbacks run
+    # in the order they are scheduled), never held through sign-in or sending.
+    try:
+        await _enter_gate(state)
+    except _Busy:
+        if _wants_json(request):
+            return _busy(request)
+        response = _preview_page(request, found, status=503, error=(
+            "the page is busy reading other uploads; start the import again in a moment"))
+        response.headers["Retry-After"] = str(_BUSY_RETRY_SECONDS)
+        return response
+    opened = _once(state.reading.release)
     try:
         run = await state.board.start(found.path, input_name=found.name,
                                       total=int(found.preview["rows"]), sheet=found.sheet,
                                       columns=found.columns)
         found.importing = True
         assert run.task is not None
+        asyncio.get_running_loop().call_soon(opened)
+
+        def ended(_task: object) -> None:
+            opened()
+            memory.give_back()  # what the import's read held goes back to the system
+
+        run.task.add_done_callback(ended)
         # The file is deleted once its import has read it to the end, however it ended.
         run.task.add_done_callback(lambda _task: state.uploads.discard(found.id))
     except RunRefused as exc:
+        opened()
         message = str(exc)
         if _wants_json(request):
             return web.json_response({"error": message}, status=409)
         return _preview_page(request, found, status=409, error=message)
+    except BaseException:
+        opened()
+        raise
     if _wants_json(request):
         return web.json_response({"run_id": run.id, "run_url": f"/runs/{run.id}",
                                   "status_url": f"/runs/{run.id}/status.json"}, status=202)

@@ -16,12 +16,19 @@ from typing import Any
 from ..config import Config
 from ..errors import ConfigError
 from ..map import FIELDS, IGNORE
+from ..previewer import MAX_NAME_KEPT, MAX_TEXT_SHOWN
 from ..starter import toml_string
 from .pages import e
 
-__all__ = ["FIELD_PREFIX", "choose", "columns_card", "snippet", "with_columns"]
+__all__ = ["FIELD_PREFIX", "choose", "column_name", "columns_card", "snippet", "with_columns"]
 
 FIELD_PREFIX = "field-"  # form fields field-0, field-1, ... one per column, in sheet order
+
+
+def column_name(column: Mapping[str, Any]) -> str:
+    """A preview column's whole header: what [columns] names it by. ``header`` is for display
+    and may be cut; ``name`` is there when it was."""
+    return str(column.get("name", column["header"]))
 
 
 def choose(headers: Sequence[str], values: Mapping[str, Any]) -> dict[str, str]:
@@ -31,13 +38,20 @@ def choose(headers: Sequence[str], values: Mapping[str, Any]) -> dict[str, str]:
     columns for one field, no column for the name) come when the preview is built with it."""
     columns: dict[str, str] = {}
     for i, header in enumerate(headers):
+        if len(header) > MAX_NAME_KEPT:
+            raise ConfigError(f"the header of column {i + 1} is longer than {MAX_NAME_KEPT:,} "
+                              "characters; shorten it in the sheet to choose its field here")
         value = values.get(f"{FIELD_PREFIX}{i}")
         if not isinstance(value, str):
-            raise ConfigError(f"choose a field or \"ignore\" for the column {header!r}")
+            raise ConfigError(f"choose a field or \"ignore\" for the column {_shown(header)!r}")
         if value != IGNORE and value not in FIELDS:
             raise ConfigError(f"{value!r} is not a customer field; choose one from the list")
         columns[header] = value
     return columns
+
+
+def _shown(header: str) -> str:
+    return header if len(header) <= MAX_TEXT_SHOWN else header[: MAX_TEXT_SHOWN - 1] + "…"
 
 
 def with_columns(config: Config, columns: Mapping[str, str] | None) -> Config:
@@ -74,7 +88,7 @@ def columns_card(*, upload_id: str, columns: Sequence[Mapping[str, Any]], csrf: 
             f'<td><select id="{FIELD_PREFIX}{i}" name="{FIELD_PREFIX}{i}">{options}</select></td>'
             f'<td class="muted samples">{e(shown)}</td></tr>'
         )
-    pairs = [(str(c["header"]), c.get("field")) for c in columns]
+    pairs = [(column_name(c), c.get("field")) for c in columns]
     banner = f'<div class="banner error" role="alert">{e(error)}</div>' if error else ""
     return f"""<section class="card" id="columns">
 <h2>Columns</h2>

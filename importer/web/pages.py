@@ -94,6 +94,8 @@ header has a name and an email or phone column)</span></span>
 </section>
 <section class="card">
 <h2>Past runs</h2>
+<p class="muted" id="runs-shared">Everyone who can open this page sees every run here, from
+any browser, and can download its reports with the names, emails and phones they hold.</p>
 {_runs_table(runs)}
 </section>
 """

@@ -28,6 +28,7 @@ from ..errors import ConfigError, UsageError
 from ..signin import StaticToken, TokenSource, make_token_source
 from .app import MB, WebSettings, create_app
 from .security import PASSWORD_ENV, is_loopback, password_problem
+from .shared import shared_reason
 
 log = logging.getLogger("importer")
 
@@ -131,6 +132,11 @@ async def _serve(config: Config, options: ServeOptions, settings: WebSettings,
             async with running_app(config, options, settings=settings) as running:
                 if running.emulator_url:
                     log.info("sandbox: imports go to the Graph emulator on %s", running.emulator_url)
+                folder = Path(config.report.dir)
+                if reason := shared_reason(folder):
+                    log.warning("the report folder %s is shared: %s. Everyone who can open the "
+                                "page sees every run and downloads its reports; so does anyone "
+                                "who can read that folder", folder, reason)
                 signed = " (password required)" if settings.password else ""
                 announce(f"upload page on {running.url}{signed}; Ctrl-C to stop")
                 await stop.wait()

@@ -22,6 +22,7 @@ import shutil
 import tempfile
 import time
 import zipfile
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
@@ -46,6 +47,9 @@ _STATE_PREFIX = "uploads-"
 # A folder without a lock file may be one a page is creating this moment: left alone this long.
 _UNLOCKED_GRACE_SECONDS = 60
 MAX_RECEIVING = 4  # uploads streaming in at once; each may take up to max_bytes of disk
+# Of those, one browser session's: a session cannot hold every slot (and the pace of a body,
+# pace.py, bounds how long any slot is held).
+MAX_RECEIVING_PER_SESSION = 2
 
 log = logging.getLogger("importer")
 
@@ -101,6 +105,7 @@ class UploadStore:
         self._lock.acquire()
         self._uploads: dict[str, Upload] = {}
         self._receiving = 0
+        self._by_session: Counter[str] = Counter()
         remove_left_over(parent, prefix, keep=self.dir)
 
     def get(self, upload_id: str, session: str | None = None) -> Upload | None:
@@ -140,12 +145,16 @@ class UploadStore:
         if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES + OTHER_WORKBOOKS:
             raise UploadRefused(415, f"{name or 'the file'}: upload a .csv, .xlsx, .xlsm, .xls, "
                                      ".xlsb or .ods file")
+        if self._by_session[session] >= MAX_RECEIVING_PER_SESSION:
+            raise UploadRefused(503, f"this browser is already sending {MAX_RECEIVING_PER_SESSION} "
+                                     "uploads; wait for them to finish")
         if self._receiving >= MAX_RECEIVING:
             raise UploadRefused(503, "too many uploads are arriving at once; try again in a moment")
         upload_id = secrets.token_urlsafe(16)
         path = self.dir / f"{secrets.token_hex(16)}{suffix}"
         size = 0
         self._receiving += 1
+        self._by_session[session] += 1
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as out:
@@ -165,6 +174,9 @@ class UploadStore:
             raise
         finally:
             self._receiving -= 1
+            self._by_session[session] -= 1
+            if not self._by_session[session]:
+                del self._by_session[session]
         upload = Upload(upload_id, name, path, size, sheet or None, session=session,
                         used=self._clock())
         self._uploads[upload_id] = upload
