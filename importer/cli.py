@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", metavar="DIR", help="report folder (default: runs/<timestamp>/)")
     run.add_argument("--sheet", metavar="NAME",
                      help="worksheet to read (default: the first visible one with data)")
+    run.add_argument("--encoding", metavar="NAME",
+                     help="the code page of a CSV that is not UTF-8 (cp1250, iso-8859-2, "
+                          "cp932 ...; default: detected from its words, refused when unsure)")
     run.add_argument("--dry-run", action="store_true",
                      help="load, map and validate; write the reports and bodies.jsonl; send nothing")
     run.add_argument("--concurrency", type=int, metavar="N",
@@ -121,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--config", metavar="FILE",
                      help=f"TOML config (default: ${CONFIG_ENV}, else the defaults)")
     pre.add_argument("--sheet", metavar="NAME", help="worksheet to read")
+    pre.add_argument("--encoding", metavar="NAME",
+                     help="the code page of a CSV that is not UTF-8 (cp1250, iso-8859-2, "
+                          "cp932 ...; default: detected from its words, refused when unsure)")
     pre.add_argument("--format", choices=("text", "json"), default="text",
                      help="text (default) or one JSON document for scripts")
 
@@ -132,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ini.add_argument("input", metavar="INPUT", help="the .csv, .xlsx or .xlsm file")
     ini.add_argument("--sheet", metavar="NAME", help="worksheet to read")
+    ini.add_argument("--encoding", metavar="NAME",
+                     help="the code page of a CSV that is not UTF-8 (cp1250, iso-8859-2, "
+                          "cp932 ...; default: detected from its words, refused when unsure)")
     ini.add_argument("--output", metavar="FILE", default="bookings-import.toml",
                      help="where to write it (default: bookings-import.toml)")
     ini.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -207,6 +216,9 @@ def _config(args: argparse.Namespace) -> Config:
         limits["rps"] = args.rps
     if limits:
         config = config.replace("limits", **limits)
+    if getattr(args, "encoding", None):
+        config = config.replace("input", encoding=args.encoding)
+    if limits or getattr(args, "encoding", None):
         from .config import validate
 
         validate(config, "command line")

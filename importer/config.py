@@ -8,6 +8,7 @@ files that hold them.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import difflib
 import tomllib
@@ -71,6 +72,13 @@ class MappingSection:
 
 
 @dataclass(frozen=True)
+class InputSection:
+    # The code page of CSV files that are not UTF-8 ("cp1250", "iso-8859-2", "cp932" ...);
+    # "" detects it from the file's words, and refuses a file two code pages fit equally.
+    encoding: str = ""
+
+
+@dataclass(frozen=True)
 class ImportSection:
     on_existing: str = "skip"
     match_name_phone: bool = False
@@ -95,6 +103,7 @@ class Config:
     auth: AuthSection = field(default_factory=AuthSection)
     limits: LimitsSection = field(default_factory=LimitsSection)
     mapping: MappingSection = field(default_factory=MappingSection)
+    input: InputSection = field(default_factory=InputSection)
     columns: dict[str, str] = field(default_factory=dict)  # sheet header -> customer field
     import_: ImportSection = field(default_factory=ImportSection)
     state: StateSection = field(default_factory=StateSection)
@@ -117,6 +126,7 @@ _SECTIONS: dict[str, tuple[str, type]] = {
     "auth": ("auth", AuthSection),
     "limits": ("limits", LimitsSection),
     "mapping": ("mapping", MappingSection),
+    "input": ("input", InputSection),
     "import": ("import_", ImportSection),
     "state": ("state", StateSection),
     "report": ("report", ReportSection),
@@ -206,6 +216,12 @@ def validate(config: Config, where: str = "config") -> None:
     if config.mapping.unreadable_phone not in UNREADABLE_PHONE:
         raise bad(f"mapping.unreadable_phone must be one of {', '.join(UNREADABLE_PHONE)}, "
                   f"not {config.mapping.unreadable_phone!r}")
+    if config.input.encoding:
+        try:
+            codecs.lookup(config.input.encoding.replace("_", "-"))
+        except LookupError:
+            raise bad(f"input.encoding {config.input.encoding!r} is not an encoding known here; "
+                      "use a name such as cp1250, iso-8859-2, cp932 or utf-8") from None
     region = config.mapping.default_region
     if region and (len(region) != 2 or not region.isalpha()):
         raise bad(f"mapping.default_region must be a two-letter ISO country code, not {region!r}")

@@ -78,6 +78,7 @@ class Preview:
     delimiter: str | None
     api_version: str
     columns: tuple[tuple[str, str | None], ...]  # sheet header -> field, None when ignored
+    encoding_how: str = ""  # "detected from 40 words", "as set in the config or with --encoding"
     layout: str = ""  # the known export the header was recognised as
     report_columns: tuple[str, ...] = ()  # an earlier run's "error"/"source_row" columns
     notes: tuple[str, ...] = ()  # mapping decisions and loader warnings worth knowing
@@ -116,6 +117,7 @@ def build_preview(config: Config, path: Any, sheet: str | None = None) -> Previe
     fit = functools.partial(header_fit, columns=config.columns,
                             auto_detect=config.mapping.auto_detect)
     with open_source(path, sheet=sheet, max_read_mb=config.limits.max_read_mb,
+                     encoding=config.input.encoding,
                      score=fit) as loaded:
         info = loaded.info
         mapping = build_mapping(info.headers, config.columns, auto_detect=config.mapping.auto_detect)
@@ -182,6 +184,7 @@ def build_preview(config: Config, path: Any, sheet: str | None = None) -> Previe
         sheet=info.sheet,
         header_row=info.header_row,
         encoding=info.encoding,
+        encoding_how=info.encoding_how,
         delimiter=info.delimiter,
         api_version=version,
         columns=columns,
@@ -241,7 +244,10 @@ def _source_line(p: Preview) -> str:
 def render_text(preview: Preview) -> str:
     """The preview as a person reads it in a terminal."""
     p = preview
-    lines = [f"File:     {_source_line(p)}", "", "Columns:"]
+    lines = [f"File:     {_source_line(p)}"]
+    if p.kind == "csv" and p.encoding_how:
+        lines.append(f"          text read as {p.encoding}: {p.encoding_how}")
+    lines += ["", "Columns:"]
     width = max((len(h) for h, _ in p.columns), default=0)
     for header, name in p.columns:
         lines.append(f"  {header.ljust(width)}  -> {name or 'ignored'}")

@@ -270,6 +270,7 @@ async def run_import(
     fit = functools.partial(header_fit, columns=config.columns,
                             auto_detect=config.mapping.auto_detect)
     loaded = open_source(options.input, sheet=options.sheet, max_read_mb=config.limits.max_read_mb,
+                         encoding=config.input.encoding,
                          score=fit)
     async with contextlib.AsyncExitStack() as stack:
         stack.enter_context(loaded)
@@ -281,6 +282,8 @@ async def run_import(
             raise ConfigError(f"{info.path}: {exc}") from None
         where = f"sheet {info.sheet!r}, " if info.sheet is not None else ""
         log.info("%s: %sheader on row %d", info.path, where, info.header_row)
+        if info.kind == "csv":
+            log.info("%s: text read as %s (%s)", info.path, info.encoding, info.encoding_how)
         if mapping.layout:
             log.info("%s: recognised layout: %s", info.path, mapping.layout)
         # The first rows tell whether a column that feeds nothing holds what a customer needs.
@@ -316,6 +319,7 @@ async def run_import(
                 "sheet": info.sheet,
                 "header_row": info.header_row,
                 "encoding": info.encoding,
+                "encoding_how": info.encoding_how,
                 "delimiter": info.delimiter,
             },
             "mapping": {
