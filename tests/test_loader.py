@@ -234,9 +234,9 @@ def test_bytes_no_code_page_reads_as_text_refuse_the_file(tmp_path: Path) -> Non
     with pytest.raises(InputError, match="encoding"):
         open_input(path)
 
-    # (Two bytes alone, "Zoë,Malmö", are as much Baltic cp1257: too few to tell.)
 
 def test_windows_1252_byte_only_at_the_end_of_a_big_file(tmp_path: Path) -> None:
+    # (Two bytes alone, "Zoë,Malmö", are as much Baltic cp1257: too few to tell.)
     path = write(tmp_path / "big.csv", BIG_ASCII.encode() + "Zoë Müller,Malmö\n".encode("cp1252"))
     with open_input(path) as loaded:
         assert loaded.info.encoding == "cp1252"
