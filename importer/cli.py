@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import itertools
 import logging
 import os
 import secrets
@@ -366,13 +367,22 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from .map import header_fit
+    from .map import SAMPLE_ROWS, build_mapping, header_fit, sheet_evidence
     from .read import open_input
     from .starter import render_starter, write_starter
 
-    with open_input(args.input, sheet=args.sheet, score=header_fit) as loaded:
-        headers = loaded.info.headers
-    text = render_starter(headers, args.input, args.output)
+    with open_input(args.input, sheet=args.sheet, score=header_fit,
+                    encoding=args.encoding or "") as loaded:
+        info = loaded.info
+        headers = info.headers
+        try:
+            mapping = build_mapping(headers, {}, auto_detect=True)
+        except ImporterError:
+            region = None  # no name column: the starter says what to add first
+        else:
+            region = sheet_evidence(mapping, itertools.islice(loaded.rows(), SAMPLE_ROWS))
+    text = render_starter(headers, args.input, args.output, encoding=info.encoding or "",
+                          encoding_how=info.encoding_how, region=region)
     path = write_starter(args.output, text, force=args.force)
     print(f"wrote {path}: check its [columns], set graph.business_id (your sign-in's businesses: "
           f"'bookings-import businesses --config {path}'), then run "

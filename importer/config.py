@@ -62,12 +62,18 @@ class LimitsSection:
 
 @dataclass(frozen=True)
 class MappingSection:
-    default_region: str = "US"  # phone numbers without a +country code are read as this region
+    # Phone numbers without a +country code, in a row that names no country, are read as this
+    # region; "" (default): the business's country, else the one the sheet points to, else
+    # they are refused (map/regions.py). Never a silent US.
+    default_region: str = ""
     auto_detect: bool = True  # recognise common header names for columns not in [columns]
     max_name_length: int = 255
     # A phone number that cannot be read: "reject" the row (it lands in the failures file to
     # be fixed), "drop" the number, or "keep" it as written.
     unreadable_phone: str = "reject"
+    # A country cell that names no country we know ("D", "n/a"): the same choices; "" (default)
+    # follows unreadable_phone. "keep" sends it as written (Graph stores any text there).
+    unreadable_country: str = ""
     keep_title: bool = False  # put a title column's "Dr." in front of the name
 
 
@@ -222,6 +228,9 @@ def validate(config: Config, where: str = "config") -> None:
         except LookupError:
             raise bad(f"input.encoding {config.input.encoding!r} is not an encoding known here; "
                       "use a name such as cp1250, iso-8859-2, cp932 or utf-8") from None
+    if config.mapping.unreadable_country not in ("", *UNREADABLE_PHONE):
+        raise bad(f"mapping.unreadable_country must be one of {', '.join(UNREADABLE_PHONE)} "
+                  f"(or \"\" to follow unreadable_phone), not {config.mapping.unreadable_country!r}")
     region = config.mapping.default_region
     if region and (len(region) != 2 or not region.isalpha()):
         raise bad(f"mapping.default_region must be a two-letter ISO country code, not {region!r}")

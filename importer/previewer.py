@@ -13,6 +13,7 @@ and the first few customers are kept.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -24,10 +25,12 @@ from .map import (
     SAMPLE_ROWS,
     MapOptions,
     build_mapping,
+    choose_region,
     describe_problem,
     header_fit,
     lookalike_notes,
     map_row,
+    sheet_evidence,
     to_body,
 )
 from .models import Problem
@@ -79,6 +82,8 @@ class Preview:
     api_version: str
     columns: tuple[tuple[str, str | None], ...]  # sheet header -> field, None when ignored
     encoding_how: str = ""  # "detected from 40 words", "as set in the config or with --encoding"
+    # region, source ("config", "sheet", "none"), reason, conflict, text: see map/regions.py
+    phone_region: dict[str, str] = field(default_factory=dict)
     layout: str = ""  # the known export the header was recognised as
     report_columns: tuple[str, ...] = ()  # an earlier run's "error"/"source_row" columns
     notes: tuple[str, ...] = ()  # mapping decisions and loader warnings worth knowing
@@ -121,7 +126,13 @@ def build_preview(config: Config, path: Any, sheet: str | None = None) -> Previe
                      score=fit) as loaded:
         info = loaded.info
         mapping = build_mapping(info.headers, config.columns, auto_detect=config.mapping.auto_detect)
-        options = MapOptions.of(config.mapping)
+        rows = loaded.rows()
+        first = list(itertools.islice(rows, SAMPLE_ROWS))
+        # A preview signs in to nothing: the config's region, else the sheet's (a run that
+        # signs in reads the business's country in between).
+        region = choose_region(config.mapping.default_region, None,
+                               sheet_evidence(mapping, first))
+        options = MapOptions.of(config.mapping).with_region(region.region, region.conflict)
         version = config.graph.version
         # Repeats are found as a run finds them: by customer, else by the whole body, within
         # each business.
@@ -144,7 +155,7 @@ def build_preview(config: Config, path: Any, sheet: str | None = None) -> Previe
         sample = []
         warnings: list[ShownProblem] = []
         warning_rows = 0
-        for row in loaded.rows():
+        for row in itertools.chain(first, rows):
             if len(sample) < SAMPLE_ROWS:
                 sample.append(row)
             mapped = map_row(row, mapping, options)
@@ -185,6 +196,7 @@ def build_preview(config: Config, path: Any, sheet: str | None = None) -> Previe
         header_row=info.header_row,
         encoding=info.encoding,
         encoding_how=info.encoding_how,
+        phone_region=region.as_dict(),
         delimiter=info.delimiter,
         api_version=version,
         columns=columns,
@@ -247,6 +259,10 @@ def render_text(preview: Preview) -> str:
     lines = [f"File:     {_source_line(p)}"]
     if p.kind == "csv" and p.encoding_how:
         lines.append(f"          text read as {p.encoding}: {p.encoding_how}")
+    if p.phone_region:
+        lines.append(f"Phones:   {p.phone_region['text']}")
+        if p.phone_region.get("conflict"):
+            lines.append(f"          warning: they are {p.phone_region['conflict']}")
     lines += ["", "Columns:"]
     width = max((len(h) for h, _ in p.columns), default=0)
     for header, name in p.columns:

@@ -36,12 +36,16 @@ from .map import (
     SAMPLE_ROWS,
     ColumnMapping,
     MapOptions,
+    PhoneRegion,
     build_mapping,
+    business_region,
+    choose_region,
     customer_key,
     fingerprint,
     header_fit,
     lookalike_notes,
     map_row,
+    sheet_evidence,
     to_body,
 )
 from .models import MappedRow, Problem, Row, RowResult, Status
@@ -116,9 +120,11 @@ class _Planned:
 class _Feed:
     """The input rows, mapped and keyed, handed out once each, in order."""
 
-    def __init__(self, rows: Iterator[Row], mapping: ColumnMapping, config: Config) -> None:
-        options = MapOptions.of(config.mapping)
-        self._mapping, self._options = mapping, options
+    def __init__(self, rows: Iterator[Row], mapping: ColumnMapping, config: Config,
+                 options: MapOptions | None = None) -> None:
+        # None: the phone region waits for the business; rows are read ahead, not mapped.
+        self._mapping, self._options = mapping, options or MapOptions.of(config.mapping)
+        self._final = options is not None
         # One iterator for the whole run: the feed is read by the pool, then drained after it.
         self._rows = iter(rows)
         self._read_ahead: deque[Row] = deque()  # read by prefetch, not mapped yet
@@ -130,6 +136,9 @@ class _Feed:
         self.seen = SeenKeys()
         self._ahead: deque[_Planned] = deque()
         self._error: BaseException | None = None
+
+    def set_options(self, options: MapOptions) -> None:
+        self._options, self._final = options, True
 
     def worker_setup(self) -> parallel.Setup:
         """What a worker process needs to map rows exactly as this feed does."""
@@ -174,7 +183,7 @@ class _Feed:
             self._read_ahead.append(row)
             if business := self.business_of(row):
                 seen(business)
-        while not until.done() and self._read_ahead:
+        while not until.done() and self._read_ahead and self._final:
             planned = self._plan_next()
             if planned is None:
                 return
@@ -290,7 +299,13 @@ async def run_import(
         sample, rows = _peek(loaded.rows(), SAMPLE_ROWS)
         for note in (*mapping.notes, *lookalike_notes(mapping, sample)):
             log.warning("%s: %s", info.path, note)
-        feed = _Feed(rows, mapping, config)
+        sheet = sheet_evidence(mapping, sample)
+        waits = not options.dry_run and bool(config.graph.business_id) \
+            and not config.mapping.default_region
+        region = choose_region(config.mapping.default_region, None, sheet)
+        map_options = MapOptions.of(config.mapping)
+        feed = _Feed(rows, mapping, config,
+                     None if waits else map_options.with_region(region.region, region.conflict))
         stack.callback(feed.close)
         input_sha = loaded.sha256()
         sender = None
@@ -308,7 +323,11 @@ async def run_import(
                 # first rows are mapped, and the businesses they name start opening too.
                 opening = sender.sync.prepare(config.graph.business_id)
                 await feed.prefetch(opening, limit=PREFETCH_ROWS, seen=sender.sync.prepare)
-                await sender.sync.ready(config.graph.business_id)
+                business = await sender.sync.ready(config.graph.business_id)
+                if waits:
+                    region = choose_region("", business_region(business.info), sheet)
+                    feed.set_options(map_options.with_region(region.region, region.conflict))
+        _say_region(info.path, region)
         out_dir = options.out_dir or default_run_dir(config.report.dir)
         fields: dict[str, Any] = {
             "input": {
@@ -327,6 +346,7 @@ async def run_import(
                 "columns": {h: f for h, f in zip(mapping.headers, mapping.field_of, strict=True)
                             if f is not None},
             },
+            "phone_region": region.as_dict(),
             "dry_run": options.dry_run,
             "business_id": config.graph.business_id,
             "config": config.public_dict(),
@@ -365,6 +385,12 @@ async def run_import(
             writer.write_summary(summary)
             writer.close()
     return RunOutcome(exit_code, out_dir, dict(writer.counts), seconds, summary, fatal, fatal_code)
+
+
+def _say_region(path: str, region: PhoneRegion) -> None:
+    log.info("%s: %s", path, region.describe())
+    if region.conflict:
+        log.warning("%s: phones without a country code are %s", path, region.conflict)
 
 
 def _dry_run(rows: Iterator[Row], mapping: ColumnMapping, feed: _Feed,

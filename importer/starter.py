@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import ConfigError, UsageError
-from .map import IGNORE, NAME_FIELDS, REPEATABLE, build_mapping, detect_field
+from .map import IGNORE, NAME_FIELDS, REPEATABLE, PhoneRegion, build_mapping, detect_field
 
 DEFAULT_NAME = "bookings-import.toml"
 
@@ -96,9 +96,12 @@ max_backoff = 60
 max_read_mb = 1024
 
 [mapping]
-# Phone numbers without a +country code are read as numbers of this region (ISO code),
-# unless the row's address names a country.
-default_region = "US"
+# Phone numbers without a +country code are read as numbers of this region (ISO code, e.g.
+# "IT"), unless the row's address names a country. Default "": the Bookings business's own
+# country (its address), else the country the sheet points to (its headers' language, its
+# email domains, where its numbers are valid); with none, such numbers are refused, never
+# read as US numbers. The log, preview, page and summary.json say which region and why.
+default_region = ""
 # Recognise common header names (Name, Email, Street, ZIP, Mobile, Home city, ...) for
 # columns that [columns] does not mention.
 auto_detect = true
@@ -109,8 +112,18 @@ max_name_length = 255
 # again), "drop" creates the customer without that number, "keep" sends it as written.
 # Dropped and kept numbers are named in the warnings column of results.csv.
 unreadable_phone = "reject"
+# A country cell that names no country ("D", "n/a"): the same choices, "reject", "drop" (send
+# the address without it) or "keep" (send it as written). Default "": as unreadable_phone.
+unreadable_country = ""
 # Put the title column's "Dr." or "Mrs." in front of the name built from first and last name.
 keep_title = false
+
+[input]
+# The code page of CSV files that are not UTF-8: "cp1250", "cp1251", "iso-8859-2", "cp932",
+# "koi8-r", "mac-roman" ... Default "": detected from the file's words and named in the log,
+# the preview and summary.json; a file that two code pages read equally well is refused,
+# naming both, until this (or --encoding) says which. UTF-8 and UTF-16 are always recognised.
+encoding = ""
 
 [import]
 # What to do when the business already has a customer with the row's email:
@@ -193,15 +206,31 @@ def _shell_arg(text: str) -> str:
     return text if safe else "'" + text.replace("'", "'\\''") + "'"
 
 
-def render_starter(headers: Sequence[str], source: str, config_name: str = DEFAULT_NAME) -> str:
-    """The starter config text for a sheet with ``headers``, read from ``source``."""
+def render_starter(headers: Sequence[str], source: str, config_name: str = DEFAULT_NAME, *,
+                   encoding: str = "", encoding_how: str = "",
+                   region: PhoneRegion | None = None) -> str:
+    """The starter config text for a sheet with ``headers``, read from ``source``: with the
+    CSV's ``encoding`` when it is not UTF-8, and the phone ``region`` the sheet points to,
+    each with where it came from."""
     columns, notes = detect_columns(headers)
     head = _HEAD.format(
         source=" ".join(source.splitlines()),
         source_arg=_shell_arg(" ".join(source.splitlines())),
         config_arg=_shell_arg(config_name),
     )
-    lines = [head + _SECTIONS.rstrip("\n")]
+    sections = _SECTIONS
+    if encoding and not encoding.startswith("utf"):
+        sections = sections.replace('\nencoding = ""\n', f"\nencoding = {toml_string(encoding)}"
+                                    f"  # {_one_line(encoding_how)}\n", 1)
+    if region is not None and region.region:
+        sections = sections.replace(
+            '\ndefault_region = ""\n', f"\ndefault_region = {toml_string(region.region)}  # "
+            f"{_one_line(region.reason)} (remove it to read the business's country)\n", 1)
+    elif region is not None:
+        sections = sections.replace(
+            '\ndefault_region = ""\n', f'\ndefault_region = ""  # the sheet names no country '
+            f"({_one_line(region.reason)})\n", 1)
+    lines = [head + sections.rstrip("\n")]
     if not any(name in NAME_FIELDS for _, name in columns):
         lines.append(_NO_NAME.rstrip("\n"))
     for note in notes:
@@ -214,6 +243,10 @@ def render_starter(headers: Sequence[str], source: str, config_name: str = DEFAU
         written.add(header)
         lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def write_starter(path: str | Path, text: str, *, force: bool = False) -> Path:

@@ -7,7 +7,8 @@ into the problems that keep it from being sent; ``to_body`` writes the v1.0 or b
 that feed nothing; ``header_fit`` says how well a row of headers maps, so that the run can pick
 the sheet and the header row. The customer keys say when two customers are the same one. Pure:
 no files, no network, no clock, so worker processes can map rows in parallel and tests need
-nothing but values.
+nothing but values. ``sheet_evidence``, ``business_region`` and ``choose_region``
+(regions.py) say which country numbers written without a country code belong to.
 """
 
 from .fields import FIELDS, IGNORE, NAME_FIELDS, REPEATABLE, detect_field
@@ -24,6 +25,7 @@ from .mapper import (
     map_row,
     to_body,
 )
+from .regions import PhoneRegion, business_region, choose_region, sheet_evidence
 
 __all__ = [
     "FIELDS",
@@ -36,7 +38,10 @@ __all__ = [
     "ColumnMapping",
     "HeaderFit",
     "MapOptions",
+    "PhoneRegion",
     "build_mapping",
+    "business_region",
+    "choose_region",
     "customer_key",
     "describe_problem",
     "detect_field",
@@ -47,5 +52,6 @@ __all__ = [
     "map_row",
     "name_key",
     "name_phone_key",
+    "sheet_evidence",
     "to_body",
 ]
