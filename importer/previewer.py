@@ -24,6 +24,7 @@ from .errors import EXIT_OK, EXIT_ROWS_FAILED
 from .map import (
     SAMPLE_ROWS,
     MapOptions,
+    PhoneRegion,
     build_mapping,
     choose_region,
     describe_problem,
@@ -116,7 +117,8 @@ class Preview:
         return EXIT_ROWS_FAILED if self.invalid else EXIT_OK
 
 
-def build_preview(config: Config, path: Any, sheet: str | None = None) -> Preview:
+def build_preview(config: Config, path: Any, sheet: str | None = None,
+                  business: PhoneRegion | None = None) -> Preview:
     """Load and map every row of ``path`` (a file, a DataFrame or records: what
     read.open_source takes) as a run would. Raises InputError / ConfigError."""
     fit = functools.partial(header_fit, columns=config.columns,
@@ -128,9 +130,10 @@ def build_preview(config: Config, path: Any, sheet: str | None = None) -> Previe
         mapping = build_mapping(info.headers, config.columns, auto_detect=config.mapping.auto_detect)
         rows = loaded.rows()
         first = list(itertools.islice(rows, SAMPLE_ROWS))
-        # A preview signs in to nothing: the config's region, else the sheet's (a run that
-        # signs in reads the business's country in between).
-        region = choose_region(config.mapping.default_region, None,
+        # The command's preview signs in to nothing: the config's region, else the sheet's (a
+        # run that signs in reads the business's country in between, as the page does for
+        # its preview: ``business``).
+        region = choose_region(config.mapping.default_region, business,
                                sheet_evidence(mapping, first))
         options = MapOptions.of(config.mapping).with_region(region.region, region.conflict)
         version = config.graph.version

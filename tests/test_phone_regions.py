@@ -7,6 +7,7 @@ With none, it is refused with the default_region hint, never read as a US number
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from importer.cli import main
 from importer.emulator import EmulatorSettings
 from importer.map import MapOptions, build_mapping, map_row
-from importer.map.regions import business_region, header_language, sheet_region
+from importer.map.regions import business_region, header_language, sheet_evidence, sheet_region
 from importer.models import Row
 from tests.emulator_thread import ThreadedEmulator, emulator_in_thread
 
@@ -109,6 +110,23 @@ def test_a_german_outlook_export_without_country_column_reads_hamburg_numbers() 
 def test_email_domains_point_to_a_country() -> None:
     found = sheet_region("", ["a@firma.de", "b@web.de", "c@gmail.com"], [])
     assert found.region == "DE" and "email domains" in found.reason
+
+
+def test_a_few_foreign_domains_and_numbers_of_rows_with_a_country_are_no_evidence() -> None:
+    # samples/customers.csv: one .de and one .co.uk address among nine, US numbers in rows
+    # that say USA. Alex Wilber's 2065550100 is valid as a German number, too: it must not be
+    # read so.
+    sample = Path(__file__).resolve().parents[1] / "samples" / "customers.csv"
+    lines = sample.read_text(encoding="utf-8").splitlines()
+    rows = list(csv.reader(lines))
+    mapping = build_mapping(tuple(rows[0]))
+    found = sheet_evidence(mapping, [Row(n, tuple(r)) for n, r in enumerate(rows[1:], 2)])
+    assert found.region == ""
+
+
+def test_rows_that_name_a_country_point_the_rest_there() -> None:
+    found = sheet_region("", ["a@gmail.com"], ["0412 345 678"], ["Australia", "AU", "NZ"])
+    assert found.region == "AU" and "most rows that name a country" in found.reason
 
 
 def test_a_sheet_that_points_nowhere_names_no_region() -> None:

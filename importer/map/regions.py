@@ -160,9 +160,11 @@ def business_region(body: dict[str, object]) -> PhoneRegion | None:
     return None
 
 
-def sheet_region(language: str, emails: Iterable[str], numbers: Iterable[str]) -> PhoneRegion:
-    """What the sheet points to: ``language`` of its headers, its ``emails`` and its
-    ``numbers`` written without a country code (a sample of each)."""
+def sheet_region(language: str, emails: Iterable[str], numbers: Iterable[str],
+                 named: Iterable[str] = ()) -> PhoneRegion:
+    """What the sheet points to: ``language`` of its headers, its ``emails``, its
+    ``numbers`` written without a country code (of rows that name no country) and the
+    countries its other rows ``named`` (a sample of each)."""
     countries = LANGUAGE_COUNTRIES.get(language, ())
     spoken = _LANGUAGE_NAMES.get(language, language)
     if len(countries) == 1 and phone_region(countries[0]):
@@ -180,10 +182,16 @@ def sheet_region(language: str, emails: Iterable[str], numbers: Iterable[str]) -
             if phone_region(code):
                 domains[code] += 1
     national = [n for n in numbers if n.strip() and not _PHONE_START.match(n)][:200]
-    candidates = list(dict.fromkeys([*countries, *(c for c, _ in domains.most_common(5))]))
+    # A domain country is a candidate when a third of the addresses end in it, a named
+    # country when most rows that name one name it.
+    by_domain = [c for c, n in domains.most_common(5) if 3 * n >= mails]
+    rows_named = Counter(_country_code(text) for text in named)
+    rows_named.pop("", None)
+    by_rows = [c for c, n in rows_named.most_common(1) if 2 * n > sum(rows_named.values())]
+    candidates = list(dict.fromkeys([*countries, *by_domain, *by_rows]))
     if not candidates:
-        return PhoneRegion("", "none", "neither the headers' language nor the email domains "
-                                       "name a country")
+        return PhoneRegion("", "none", "neither the headers' language, the email domains nor "
+                                       "the rows' countries name one country")
     if national:
         valid = {c: sum(1 for n in national if _valid_in(n, c)) for c in candidates}
         ranked = sorted(valid.items(), key=lambda item: item[1], reverse=True)
@@ -191,8 +199,10 @@ def sheet_region(language: str, emails: Iterable[str], numbers: Iterable[str]) -
         runner_up = ranked[1][1] if len(ranked) > 1 else -1
         if count >= 0.8 * len(national) and count > runner_up:
             why = [f"the headers are {spoken}"] if best in countries else []
-            if domains[best]:
+            if best in by_domain:
                 why.append(f"email domains end in .{_tld_of(best)}")
+            if best in by_rows:
+                why.append(f"most rows that name a country name {region_name(best)}")
             why.append(f"{count} of the first {len(national)} numbers are valid there")
             return PhoneRegion(best, "sheet", ", ".join(why))
         return PhoneRegion("", "none", "the sheet's numbers fit no one of "
@@ -211,6 +221,13 @@ def points_elsewhere(chosen: str, sheet: PhoneRegion) -> str:
         return ""
     return (f"read as {region_name(chosen)}, though {sheet.reason} "
             f"({region_name(sheet.region)}); check the region, or set [mapping] default_region")
+
+
+def _country_code(text: str) -> str:
+    try:
+        return resolve_country(text).alpha_2
+    except Invalid:
+        return ""
 
 
 def _valid_in(number: str, region: str) -> bool:
@@ -233,16 +250,26 @@ _LANGUAGE_NAMES = {"it": "Italian", "de": "German", "fr": "French", "es": "Spani
 
 
 def sheet_evidence(mapping: ColumnMapping, rows: Iterable[Row]) -> PhoneRegion:
-    """``sheet_region`` of a sheet: its header row's language, and the emails and numbers
-    of its first ``rows``."""
+    """``sheet_region`` of a sheet: its header row's language, the countries its rows name,
+    and the emails and numbers of its first ``rows``. A row that names its country reads its
+    numbers there: they are no evidence for the rows that do not."""
     plan = mapping._plan
+    country_columns = [columns[7] for _, columns, _, _ in plan.addresses if columns[7] >= 0]
+    if plan.phone_country >= 0:
+        country_columns.append(plan.phone_country)
     emails: list[str] = []
     numbers: list[str] = []
+    named: list[str] = []
     for row in rows:
         values = row.values
         emails += [values[i] for i in plan.emails if i < len(values) and values[i]]
-        numbers += [values[i] for _, i, _ in plan.phones if i < len(values) and values[i]]
-    return sheet_region(header_language(mapping.headers, mapping.layout), emails, numbers)
+        countries = [values[i] for i in country_columns if i < len(values) and values[i].strip()]
+        if countries:
+            named.append(countries[0])
+        else:
+            numbers += [values[i] for _, i, _ in plan.phones if i < len(values) and values[i]]
+    return sheet_region(header_language(mapping.headers, mapping.layout), emails, numbers,
+                        named)
 
 
 def choose_region(configured: str, business: PhoneRegion | None,
