@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -295,3 +296,16 @@ def test_init_writes_the_encoding_and_the_region_with_where_each_came_from(
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["phone_region"]["source"] == "config"
     assert summary["input"]["encoding"] == "cp1252"
+
+
+def test_the_log_says_the_encoding_and_the_region(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    sheet = tmp_path / "clienti.csv"
+    sheet.write_bytes("Nome;Cognome;Email;Cellulare;Città\r\nNiccolò;Füssli;n@x.it;"
+                      "347 765 4321;Forlì\r\nBenedetta;Cantù;b@x.it;333 123 4567;Cefalù\r\n"
+                      .encode("cp1252"))
+    assert main(["run", str(sheet), "--dry-run", "--out", str(tmp_path / "out")]) == 0
+    said = capsys.readouterr().err
+    assert re.search(r"clienti.csv: text read as cp1252 \(detected from \d+ words\)", said)
+    assert ("clienti.csv: phones without a country code are read as Italy (+39): the sheet's "
+            "headers are Italian") in said
