@@ -1,6 +1,6 @@
 """bookings-import: bulk-import customers from spreadsheets into Microsoft Bookings.
 
-The library API (see the README's "From Python"):
+The library API (see the manual's page docs/api.md):
 
     import importer
     outcome = importer.run(frame_or_path_or_records, "bookings-import.toml")

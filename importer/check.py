@@ -36,8 +36,10 @@ from .send import GraphClient, GraphError, TransportError, bookings_unknown, gra
 from .signin import DELEGATED_PERMISSION as PERMISSION
 from .signin import (
     PERSONAL_ACCOUNTS_TENANT,
+    SECRETLESS_MODES,
     Cloud,
     TokenSource,
+    app_role_steps,
     describe_identity,
     get_cloud,
     make_token_source,
@@ -49,7 +51,7 @@ WRITE_PERMISSIONS = (PERMISSION, "Bookings.ReadWrite.All", "Bookings.Manage.All"
 # Old Bookings ids were GUIDs, so the service parses this one as an id; no customer has it.
 PROBE_CUSTOMER_ID = "00000000-0000-0000-0000-000000000000"
 PROBE_BODY = {"@odata.type": "#microsoft.graph.bookingCustomer"}  # no property changes
-APP_MODES = ("client_secret", "certificate")
+APP_MODES = ("client_secret", "certificate", *SECRETLESS_MODES)
 
 
 @dataclass(frozen=True)
@@ -164,9 +166,10 @@ async def _check(config: Config, source: TokenSource, verdict: _Verdict, cloud: 
         return verdict.end(False, "personal Microsoft accounts cannot use Bookings")
     permission = read_permission(token)
     kind = permission.kind or ("application" if mode in APP_MODES else "delegated")
-    ctx = _Context(cloud, root, business_id, kind,
-                   consent_steps(kind, identity.get("app", ""), identity.get("tenant", "")),
-                   config.mapping.default_region)
+    steps = consent_steps(kind, identity.get("app", ""), identity.get("tenant", ""))
+    if mode in SECRETLESS_MODES:
+        steps = grant_steps(mode, identity, cloud, steps)
+    ctx = _Context(cloud, root, business_id, kind, steps, config.mapping.default_region)
     async with new_session(config) as session:
         client = GraphClient(session, root, config.graph.version, source,
                              timeout=config.limits.timeout)
@@ -257,9 +260,24 @@ def _explain(exc: GraphError | TransportError, ctx: _Context) -> tuple[str, str]
     return f"Graph answered {said}: {exc.message or '(no message)'}", f"Graph answered {said}"
 
 
+def grant_steps(mode: str, identity: dict[str, str], cloud: Cloud, consent: str,
+                role: str = PERMISSION) -> str:
+    """How to grant ``role`` to an identity signed in without a secret: a managed identity has
+    no API permissions page, so the app role is assigned to its service principal; a workload
+    identity's app registration has one, unless its client id is a managed identity's."""
+    assign = app_role_steps(role, identity.get("object", ""), cloud.graph_root)
+    if mode == "managed_identity":
+        return assign
+    return f"{consent}; or, when auth.client_id is a user-assigned managed identity, {assign}"
+
+
+_WHO = {"identity": "identity", "tenant": "tenant", "app": "app", "object": "object id",
+        "account": "account"}
+
+
 def _who(identity: dict[str, str]) -> str:
     parts = [identity.get("mode", "?")]
-    parts += [f"{key} {identity[key]}" for key in ("tenant", "app", "account") if key in identity]
+    parts += [f"{label} {identity[key]}" for key, label in _WHO.items() if key in identity]
     return ", ".join(parts)
 
 

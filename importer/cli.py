@@ -42,6 +42,31 @@ exit codes:
   130  interrupted (Ctrl-C); the reports cover every row
 """
 
+# The page of the manual about each command (None: the program itself), by its path in the
+# source; docs/NAME.md is NAME/ in the built manual. Each --help ends with it, and
+# tests/test_manual.py checks that every page named here exists and is in mkdocs.yml's nav.
+MANUAL: dict[str | None, str] = {
+    None: "index.md",
+    "run": "getting-started.md",
+    "preview": "spreadsheets.md",
+    "init": "configuration.md",
+    "check": "sign-in.md",
+    "businesses": "sign-in.md",
+    "sandbox": "getting-started.md",
+    "serve": "upload-page.md",
+}
+
+
+def manual(command: str | None) -> str:
+    """The last line of a --help: where the manual says more (its front page for a command
+    that has no page of its own yet)."""
+    return f"manual: docs/{MANUAL.get(command, MANUAL[None])}"
+
+
+def _end_with_manual(parser: argparse.ArgumentParser, command: str | None) -> None:
+    parser.epilog = f"{parser.epilog}\n{manual(command)}" if parser.epilog else manual(command)
+
+
 SANDBOX_BUSINESS = "sandbox@contoso.onmicrosoft.com"
 CONFIG_ENV = "BOOKINGS_IMPORT_CONFIG"
 
@@ -104,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run.add_argument("--inbox", metavar="DIR",
                      help="import every spreadsheet in DIR, oldest first, moving each to "
-                          "DIR/done/ or DIR/failed/ with its report folder beside it")
+                          "DIR/done/ or DIR/failed/ with its report folder beside it "
+                          "(nightly runs: docs/nightly.md)")
     run.add_argument("--settle", type=float, default=2.0, metavar="S",
                      help="--inbox: leave files changed in the last S seconds (default 2)")
     run.add_argument("--log-format", choices=("text", "json"), default="text",
@@ -193,6 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
                        help="a host name the page answers to besides 127.0.0.1, localhost and "
                             "--host (e.g. the name of a proxy in front of it); repeatable")
+
+    _end_with_manual(parser, None)
+    for name, command in sub.choices.items():
+        _end_with_manual(command, name)
     return parser
 
 

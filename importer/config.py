@@ -22,9 +22,11 @@ from .errors import ConfigError
 from .models import API_VERSIONS
 
 CLOUDS = ("global", "usgov", "dod", "china")
-AUTH_MODES = ("token", "client_secret", "certificate", "device_code")
+AUTH_MODES = ("token", "client_secret", "certificate", "device_code", "managed_identity",
+              "workload_identity")
 ON_EXISTING = ("skip", "update", "create")
 UNREADABLE_PHONE = ("reject", "drop", "keep")
+NAME_ORDERS = ("auto", "given_family", "family_given")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,12 @@ class AuthSection:
     certificate_passphrase_env: str = "BOOKINGS_CERT_PASSPHRASE"
     certificate_thumbprint: str = ""
     token_cache: str = ""  # device_code: where the token cache lives (default: state dir)
+    # managed_identity: a user-assigned identity by object (principal) id; client_id takes its
+    # client id or its resource id. None of them: the system-assigned identity.
+    identity_object_id: str = ""
+    # workload_identity: the file holding the platform's federated token (default: the
+    # AZURE_FEDERATED_TOKEN_FILE environment variable, as AKS sets it).
+    token_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,10 +83,14 @@ class MappingSection:
     # follows unreadable_phone. "keep" sends it as written (Graph stores any text there).
     unreadable_country: str = ""
     keep_title: bool = False  # put a title column's "Dr." in front of the name
+    # "auto": family name first where the sheet's language writes it so (Japanese, Chinese,
+    # Korean, Hungarian, Vietnamese); "given_family" or "family_given" decide it.
+    name_order: str = "auto"
 
 
 @dataclass(frozen=True)
 class InputSection:
+    header: bool = True  # false: the first row is data; [columns] names columns by letter
     # The code page of CSV files that are not UTF-8 ("cp1250", "iso-8859-2", "cp932" ...);
     # "" detects it from the file's words, and refuses a file two code pages fit equally.
     encoding: str = ""
@@ -231,9 +243,24 @@ def validate(config: Config, where: str = "config") -> None:
     if config.mapping.unreadable_country not in ("", *UNREADABLE_PHONE):
         raise bad(f"mapping.unreadable_country must be one of {', '.join(UNREADABLE_PHONE)} "
                   f"(or \"\" to follow unreadable_phone), not {config.mapping.unreadable_country!r}")
+    if config.mapping.name_order not in NAME_ORDERS:
+        raise bad(f"mapping.name_order must be one of {', '.join(NAME_ORDERS)}, "
+                  f"not {config.mapping.name_order!r}")
+    if not config.input.header:
+        letters = [k for k in config.columns if not _is_letter(k)]
+        if letters:
+            raise bad(f"[input] header = false: the sheet has no column names, so [columns] names "
+                      f"columns by letter (A = \"displayName\"); {letters[0]!r} is no column "
+                      "letter")
     region = config.mapping.default_region
     if region and (len(region) != 2 or not region.isalpha()):
         raise bad(f"mapping.default_region must be a two-letter ISO country code, not {region!r}")
+
+
+def _is_letter(key: str) -> bool:
+    """A column letter as Excel shows it: A to XFD."""
+    key = key.strip()
+    return 1 <= len(key) <= 3 and key.isascii() and key.isalpha()
 
 
 def load_config(path: str | Path | None) -> Config:

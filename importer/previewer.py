@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -22,8 +23,10 @@ from typing import Any
 from .config import Config
 from .errors import EXIT_OK, EXIT_ROWS_FAILED
 from .map import (
+    LANGUAGES,
     SAMPLE_ROWS,
     MapOptions,
+    NoNameColumn,
     PhoneRegion,
     build_mapping,
     choose_region,
@@ -102,6 +105,13 @@ class Preview:
     # What sent rows lose on the way (a second email, a phone left out or sent as written).
     warnings: tuple[ShownProblem, ...] = ()  # the first MAX_PROBLEMS
     warning_rows: int = 0
+    language: str = ""  # the language the headers are written in (a BCP 47 tag), "" unknown
+    # Why no row can be sent yet (no column gives a name): the page's mapping step says so.
+    missing: str = ""
+    header_is_data: bool = False  # the first row, read as the header, holds a customer
+    # A few values of each shown column, in the order of ``columns``: what the mapping step
+    # shows beside each column so that a person can tell what it holds.
+    column_samples: tuple[tuple[str, ...], ...] = ()
 
     @property
     def rows(self) -> int:
@@ -117,17 +127,29 @@ class Preview:
         return EXIT_ROWS_FAILED if self.invalid else EXIT_OK
 
 
-def build_preview(config: Config, path: Any, sheet: str | None = None,
-                  business: PhoneRegion | None = None) -> Preview:
+def build_preview(config: Config, path: Any, sheet: str | None = None, *,
+                  require_name: bool = True, business: PhoneRegion | None = None) -> Preview:
     """Load and map every row of ``path`` (a file, a DataFrame or records: what
-    read.open_source takes) as a run would. Raises InputError / ConfigError."""
+    read.open_source takes) as a run would. Raises InputError / ConfigError.
+
+    With ``require_name=False`` a sheet without a name column is previewed all the same (every
+    row then lacks a name; ``missing`` says why): the page's mapping step starts from it."""
     fit = functools.partial(header_fit, columns=config.columns,
                             auto_detect=config.mapping.auto_detect)
     with open_source(path, sheet=sheet, max_read_mb=config.limits.max_read_mb,
-                     encoding=config.input.encoding,
-                     score=fit) as loaded:
+                     score=fit, header=config.input.header,
+                     encoding=config.input.encoding) as loaded:
         info = loaded.info
-        mapping = build_mapping(info.headers, config.columns, auto_detect=config.mapping.auto_detect)
+        missing, header_is_data = "", False
+        try:
+            mapping = build_mapping(info.headers, config.columns,
+                                    auto_detect=config.mapping.auto_detect)
+        except NoNameColumn as exc:
+            if require_name:
+                raise
+            missing, header_is_data = str(exc), exc.header_is_data
+            mapping = build_mapping(info.headers, config.columns,
+                                    auto_detect=config.mapping.auto_detect, require_name=False)
         rows = loaded.rows()
         first = list(itertools.islice(rows, SAMPLE_ROWS))
         # The command's preview signs in to nothing: the config's region, else the sheet's (a
@@ -135,7 +157,8 @@ def build_preview(config: Config, path: Any, sheet: str | None = None,
         # its preview: ``business``).
         region = choose_region(config.mapping.default_region, business,
                                sheet_evidence(mapping, first))
-        options = MapOptions.of(config.mapping).with_region(region.region, region.conflict)
+        options = MapOptions.of(config.mapping, mapping).with_region(region.region,
+                                                                     region.conflict)
         version = config.graph.version
         # Repeats are found as a run finds them: by customer, else by the whole body, within
         # each business.
@@ -189,9 +212,14 @@ def build_preview(config: Config, path: Any, sheet: str | None = None,
                                                  _cut(p.value)))
         seen.close()
         layout = [f"recognised layout: {mapping.layout}"] if mapping.layout else []
+        if mapping.language:
+            first = "family" if options.name_order == "family_given" else "given"
+            layout.append(f"headers in {LANGUAGES[mapping.language]}; names are written "
+                          f"{first} name first")
         notes = [_cut(note) for note in (*layout, *mapping.notes, *lookalike_notes(mapping, sample),
                                          *loaded.warnings)[:MAX_NOTES]]
         columns, not_shown = _shown_columns(mapping.headers, mapping.field_of)
+        column_samples = _column_samples(mapping.headers, columns, sample)
     return Preview(
         path=info.path,
         kind=info.kind,
@@ -217,7 +245,34 @@ def build_preview(config: Config, path: Any, sheet: str | None = None,
         columns_not_shown=not_shown,
         warnings=tuple(warnings),
         warning_rows=warning_rows,
+        language=mapping.language,
+        missing=missing,
+        header_is_data=header_is_data,
+        column_samples=column_samples,
     )
+
+
+def _width(text: str) -> int:
+    """The columns a text takes in a terminal: wide (CJK, full-width) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _column_samples(headers: tuple[str, ...], shown: tuple[tuple[str, str | None], ...],
+                    rows: list[Any], count: int = 3) -> tuple[tuple[str, ...], ...]:
+    """The first ``count`` distinct non-empty values of each shown column."""
+    at = {header: i for i, header in enumerate(headers)}
+    out = []
+    for header, _ in shown:
+        i = at.get(header, -1)
+        values: list[str] = []
+        for row in rows:
+            value = " ".join(row.values[i].split()) if 0 <= i < len(row.values) else ""
+            if value and value not in values:
+                values.append(_cut(value) or "")
+            if len(values) >= count:
+                break
+        out.append(tuple(values))
+    return tuple(out)
 
 
 def _cut(text: str | None) -> str | None:
@@ -267,9 +322,9 @@ def render_text(preview: Preview) -> str:
         if p.phone_region.get("conflict"):
             lines.append(f"          warning: they are {p.phone_region['conflict']}")
     lines += ["", "Columns:"]
-    width = max((len(h) for h, _ in p.columns), default=0)
+    width = max((_width(h) for h, _ in p.columns), default=0)
     for header, name in p.columns:
-        lines.append(f"  {header.ljust(width)}  -> {name or 'ignored'}")
+        lines.append(f"  {header}{' ' * (width - _width(header))}  -> {name or 'ignored'}")
     if p.columns_not_shown:
         lines.append(f"  (and {p.columns_not_shown:,} more columns, ignored)")
     if p.report_columns:

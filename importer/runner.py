@@ -34,6 +34,7 @@ from .errors import (
     ServiceRefused,
 )
 from .map import (
+    LANGUAGES,
     SAMPLE_ROWS,
     ColumnMapping,
     MapOptions,
@@ -127,7 +128,8 @@ class _Feed:
     def __init__(self, rows: Iterator[Row], mapping: ColumnMapping, config: Config,
                  options: MapOptions | None = None) -> None:
         # None: the phone region waits for the business; rows are read ahead, not mapped.
-        self._mapping, self._options = mapping, options or MapOptions.of(config.mapping)
+        self._mapping = mapping
+        self._options = options or MapOptions.of(config.mapping, mapping)
         self._final = options is not None
         # One iterator for the whole run: the feed is read by the pool, then drained after it.
         self._rows = iter(rows)
@@ -283,8 +285,8 @@ async def run_import(
     fit = functools.partial(header_fit, columns=config.columns,
                             auto_detect=config.mapping.auto_detect)
     loaded = open_source(options.input, sheet=options.sheet, max_read_mb=config.limits.max_read_mb,
-                         encoding=config.input.encoding,
-                         score=fit)
+                         score=fit, header=config.input.header,
+                         encoding=config.input.encoding)
     async with contextlib.AsyncExitStack() as stack:
         stack.enter_context(loaded)
         info = loaded.info
@@ -299,6 +301,8 @@ async def run_import(
             log.info("%s: text read as %s (%s)", info.path, info.encoding, info.encoding_how)
         if mapping.layout:
             log.info("%s: recognised layout: %s", info.path, mapping.layout)
+        if mapping.language:
+            log.info("%s: headers in %s", info.path, LANGUAGES[mapping.language])
         # The first rows tell whether a column that feeds nothing holds what a customer needs.
         sample, rows = _peek(loaded.rows(), SAMPLE_ROWS)
         for note in (*mapping.notes, *lookalike_notes(mapping, sample)):
@@ -307,7 +311,7 @@ async def run_import(
         waits = not options.dry_run and bool(config.graph.business_id) \
             and not config.mapping.default_region
         region = choose_region(config.mapping.default_region, None, sheet)
-        map_options = MapOptions.of(config.mapping)
+        map_options = MapOptions.of(config.mapping, mapping)
         feed = _Feed(rows, mapping, config,
                      None if waits else map_options.with_region(region.region, region.conflict))
         stack.callback(feed.close)
@@ -347,6 +351,8 @@ async def run_import(
             },
             "mapping": {
                 "layout": mapping.layout,
+                "language": mapping.language,
+                "name_order": MapOptions.of(config.mapping, mapping).name_order,
                 "columns": {h: f for h, f in zip(mapping.headers, mapping.field_of, strict=True)
                             if f is not None},
             },

@@ -18,9 +18,20 @@ import os
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import ConfigError, UsageError
-from .map import IGNORE, NAME_FIELDS, REPEATABLE, PhoneRegion, build_mapping, detect_field
+from .map import (
+    FAMILY_FIRST,
+    IGNORE,
+    LANGUAGES,
+    NAME_FIELDS,
+    REPEATABLE,
+    PhoneRegion,
+    build_mapping,
+    detect_field,
+    looks_like_data,
+)
 
 DEFAULT_NAME = "bookings-import.toml"
 
@@ -56,7 +67,11 @@ business_id = ""
 [auth]
 # How to sign in: "token" (a bearer token you already hold, read from token_env),
 # "client_secret" (app-only; the nightly cron mode), "certificate" (app-only with a
-# certificate) or "device_code" (a person signs in at a terminal).
+# certificate), "device_code" (a person signs in at a terminal), or without any secret:
+# "managed_identity" (in Azure: the VM's, App Service's, Functions' or Container Apps
+# job's own identity) or "workload_identity" (AKS workload identity, GitHub Actions OIDC:
+# the platform's token is exchanged for one of Entra ID). See the manual page
+# "Sign in without a secret".
 mode = "token"
 # Entra ID tenant (directory) id or domain, and the app registration's client id.
 # tenant_id = "contoso.onmicrosoft.com"
@@ -73,6 +88,15 @@ certificate_passphrase_env = "BOOKINGS_CERT_PASSPHRASE"
 # mode = "device_code": where the token cache is kept (readable by its owner only).
 # Default: token-cache.json in the state directory.
 # token_cache = ""
+# mode = "managed_identity": the system-assigned identity unless client_id names a
+# user-assigned one (its client id, or its resource id /subscriptions/...), or by the
+# user-assigned identity's object (principal) id:
+# identity_object_id = ""
+# mode = "workload_identity": tenant_id and client_id as above (default: the environment
+# variables AZURE_TENANT_ID and AZURE_CLIENT_ID), and the file holding the platform's
+# federated token, read afresh at each sign-in. Default: the environment variable
+# AZURE_FEDERATED_TOKEN_FILE, as AKS sets it.
+# token_file = "/var/run/secrets/azure/tokens/azure-identity-token"
 # Override the sign-in authority URL including the tenant (tests, sovereign proxies).
 # authority = ""
 
@@ -117,8 +141,16 @@ unreadable_phone = "reject"
 unreadable_country = ""
 # Put the title column's "Dr." or "Mrs." in front of the name built from first and last name.
 keep_title = false
+# The order of a name built from separate given and family name columns: "auto" puts the
+# family name first where the sheet's language writes it so (Japanese, Chinese, Korean,
+# Hungarian, Vietnamese: 山田 太郎, Kovács János) and last elsewhere; "given_family" or
+# "family_given" decide it for every sheet. A "Name, Vorname" column is turned round too.
+name_order = "auto"
 
 [input]
+# false: the file has no header row, its first row is already a customer. [columns] then
+# names the columns by letter, as the spreadsheet shows them: A = "displayName".
+header = true
 # The code page of CSV files that are not UTF-8: "cp1250", "cp1251", "iso-8859-2", "cp932",
 # "koi8-r", "mac-roman" ... Default "": detected from the file's words and named in the log,
 # the preview and summary.json; a file that two code pages read equally well is refused,
@@ -165,26 +197,80 @@ _NO_NAME = (
 )
 
 
+class Detected(NamedTuple):
+    columns: list[tuple[str, str | None]]
+    notes: list[str]
+    language: str = ""  # the language the headers are written in ("" unknown)
+    header: bool = True  # False: the first row is a customer, the columns are letters
+
+
 def detect_columns(headers: Sequence[str]) -> tuple[list[tuple[str, str | None]], list[str]]:
-    """The field each header would feed with automatic recognition, and what a person should know.
+    """The field each header would feed with automatic recognition, and what a person should know."""
+    found = detect(headers)
+    return found.columns, found.notes
+
+
+def detect(headers: Sequence[str]) -> Detected:
+    """What ``init`` writes: the field of each column, notes, the language, the header row.
 
     Uses the mapper itself, so the written config maps exactly as a run without it would. A sheet
     without a recognisable name column still gets a starter (the mapper refuses it), with every
-    column it does recognise filled in and a note saying what to add.
+    column it does recognise filled in and a note saying what to add. A first row that holds a
+    customer (an email, a phone) is no header: the columns are named by letter, and guessed from
+    that row's values.
     """
     try:
         mapping = build_mapping(headers, {}, auto_detect=True)
     except ConfigError:
+        if looks_like_data(headers):
+            return Detected(_by_values(headers), [_HEADERLESS], "", False)
         fields: list[str | None] = []
         for header in headers:
             name = detect_field(header)
             repeat = name in fields and name not in REPEATABLE
             fields.append(None if name is None or repeat else name)
-        return list(zip(headers, fields, strict=True)), []
+        return Detected(list(zip(headers, fields, strict=True)), [])
     notes = list(mapping.notes)
     if mapping.layout:
         notes.insert(0, f"Recognised layout: {mapping.layout}.")
-    return list(zip(mapping.headers, mapping.field_of, strict=True)), notes
+    if mapping.language:
+        order = "family name first" if mapping.language in FAMILY_FIRST else "given name first"
+        notes.insert(1 if mapping.layout else 0,
+                     f"Headers in {LANGUAGES[mapping.language]} ({mapping.language}): names "
+                     f"are written {order} (name_order below).")
+    return Detected(list(zip(mapping.headers, mapping.field_of, strict=True)), notes,
+                    mapping.language)
+
+
+_HEADERLESS = ("The first row holds a customer, not column names: header = false, and the "
+               "columns are named by letter. Check the fields guessed from that row.")
+
+
+def _by_values(row: Sequence[str]) -> list[tuple[str, str | None]]:
+    """Columns named by letter, their fields guessed from one row of values: an email, phone
+    numbers, and the first other text as the name."""
+    out: list[tuple[str, str | None]] = []
+    named = emailed = False
+    for i, value in enumerate(row):
+        text = value.strip()
+        field: str | None = None
+        if "@" in text and not emailed:
+            field, emailed = "emailAddress", True
+        elif text and looks_like_data([text]):
+            field = "phone.other"
+        elif text and not named and not any(c.isdigit() for c in text):
+            field, named = "displayName", True
+        out.append((_letter(i), field))
+    return out
+
+
+def _letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def toml_string(text: str) -> str:
@@ -212,13 +298,19 @@ def render_starter(headers: Sequence[str], source: str, config_name: str = DEFAU
     """The starter config text for a sheet with ``headers``, read from ``source``: with the
     CSV's ``encoding`` when it is not UTF-8, and the phone ``region`` the sheet points to,
     each with where it came from."""
-    columns, notes = detect_columns(headers)
+    columns, notes, language, header = detect(headers)
     head = _HEAD.format(
         source=" ".join(source.splitlines()),
         source_arg=_shell_arg(" ".join(source.splitlines())),
         config_arg=_shell_arg(config_name),
     )
     sections = _SECTIONS
+    if language in FAMILY_FIRST:
+        sections = sections.replace('name_order = "auto"', 'name_order = "family_given"')
+    elif language:
+        sections = sections.replace('name_order = "auto"', 'name_order = "given_family"')
+    if not header:
+        sections = sections.replace("header = true", "header = false")
     if encoding and not encoding.startswith("utf"):
         sections = sections.replace('\nencoding = ""\n', f"\nencoding = {toml_string(encoding)}"
                                     f"  # {_one_line(encoding_how)}\n", 1)

@@ -6,14 +6,21 @@ MSAL refuses plain http authorities, so the server presents a certificate from a
 
     GET  /{tenant}/v2.0/.well-known/openid-configuration
     POST /{tenant}/oauth2/v2.0/devicecode     starts a device code flow
-    POST /{tenant}/oauth2/v2.0/token          client_credentials (secret or certificate
-                                              assertion), device_code, refresh_token
+    POST /{tenant}/oauth2/v2.0/token          client_credentials (secret, certificate
+                                              assertion or federated token), device_code,
+                                              refresh_token
 
 Access tokens are ``tok-1``, ``tok-2``, ... in the order issued. With ``granted`` set they are
 JWTs instead, shaped like Entra ID's tokens for Graph: the granted permissions in ``roles``
 (app-only) or ``scp`` (delegated), and ``uti`` = ``tok-N``. They are signed with HS256 and a key
 nobody checks: clients must never verify Graph's tokens, only Graph does. MSAL is synchronous, so
 the server runs in a background thread with its own event loop; ``on_issue`` is called there.
+
+Workload identity federation: ``trust_federated`` registers a federated credential (client id,
+issuer, subject, the issuer's public key); an assertion without a certificate thumbprint is then
+checked as Entra ID checks a federated token, and refused with its AADSTS codes: 700211 (no
+credential for the issuer), 700213 (nor for the subject), 700212 (audience is not
+api://AzureADTokenExchange), 700024 (expired), 50013 (signature).
 """
 
 from __future__ import annotations
@@ -53,6 +60,16 @@ _GRANTS = {
 }
 _ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 _ACCESS_TOKEN_KEY = "fake-authority-hs256-key-nobody-checks"  # 32+ bytes: PyJWT warns below
+FEDERATION_AUDIENCE = "api://AzureADTokenExchange"
+APP_OBJECT_ID = "7d0c4b4e-5c1f-4a43-9c7e-2b8f0e6a9d11"  # the app's service principal (oid)
+
+
+@dataclass(frozen=True)
+class FederatedCredential:
+    client_id: str
+    issuer: str
+    subject: str
+    key: Any  # the issuer's public key
 
 
 def _b64(data: bytes) -> str:
@@ -81,6 +98,8 @@ class FakeAuthority:
     device_flows: int = 0
     scopes: list[str] = field(default_factory=list)  # the scope of each token request
     assertion_headers: list[dict[str, Any]] = field(default_factory=list)
+    federated: list[FederatedCredential] = field(default_factory=list)
+    assertions: list[str] = field(default_factory=list)  # federated tokens presented
     _certificates: list[x509.Certificate] = field(default_factory=list)
     _error: tuple[int, str, str] | None = None
     _polls: dict[str, int] = field(default_factory=dict)
@@ -105,6 +124,11 @@ class FakeAuthority:
     def trust_certificate(self, cert: x509.Certificate) -> None:
         """Register a certificate: assertions must then be signed by its key and name it."""
         self._certificates.append(cert)
+
+    def trust_federated(self, client_id: str, issuer: str, subject: str, key: Any) -> None:
+        """Add a federated credential to app ``client_id``: tokens from ``issuer`` (signed by
+        ``key``, a public key) for ``subject`` are then accepted as its client assertion."""
+        self.federated.append(FederatedCredential(client_id, issuer, subject, key))
 
     def revoke_refresh_tokens(self) -> None:
         self._refresh_tokens.clear()
@@ -189,11 +213,45 @@ class FakeAuthority:
             return _error(401, "invalid_client", "AADSTS7000216: client_assertion is required.")
         header = jwt.get_unverified_header(assertion)
         self.assertion_headers.append(header)
+        if self.federated and not ("x5t" in header or "x5t#S256" in header):
+            return self._check_federated(assertion, form)
         if not ("x5t" in header or "x5t#S256" in header):
             return _error(401, "invalid_client", "AADSTS700027: The assertion names no key.")
         if self._certificates and not self._signed_by_trusted(assertion, header, form, token_url):
             return _error(401, "invalid_client",
                           "AADSTS700027: Client assertion contains an invalid signature.")
+        return None
+
+    def _check_federated(self, assertion: str, form: dict[str, str]) -> web.Response | None:
+        self.assertions.append(assertion)
+        claims = jwt.decode(assertion, options={"verify_signature": False})
+        issuer, subject = str(claims.get("iss", "")), str(claims.get("sub", ""))
+        ours = [c for c in self.federated if c.client_id == form.get("client_id")]
+        by_issuer = [c for c in ours if c.issuer == issuer]
+        if not by_issuer:
+            return _error(400, "invalid_request",
+                          "AADSTS700211: No matching federated identity record found for "
+                          f"presented assertion issuer '{issuer}'.")
+        matching = [c for c in by_issuer if c.subject == subject]
+        if not matching:
+            return _error(400, "invalid_request",
+                          "AADSTS700213: No matching federated identity record found for "
+                          f"presented assertion subject '{subject}'.")
+        audience = claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        if FEDERATION_AUDIENCE not in audiences:
+            return _error(400, "invalid_request",
+                          "AADSTS700212: No matching federated identity record found for "
+                          f"presented assertion audience '{audience}'.")
+        try:
+            jwt.decode(assertion, matching[0].key, algorithms=["RS256"],
+                       audience=FEDERATION_AUDIENCE, issuer=issuer)
+        except jwt.ExpiredSignatureError:
+            return _error(400, "invalid_client",
+                          "AADSTS700024: Client assertion is not within its valid time range.")
+        except jwt.InvalidTokenError:
+            return _error(401, "invalid_client",
+                          "AADSTS50013: Assertion failed signature validation.")
         return None
 
     def _signed_by_trusted(self, assertion: str, header: dict[str, Any], form: dict[str, str],
@@ -246,7 +304,7 @@ class FakeAuthority:
         if delegated:
             claims.update(scp=" ".join(self.granted or ()), upn=self.username)
         else:
-            claims.update(roles=list(self.granted or ()), idtyp="app")
+            claims.update(roles=list(self.granted or ()), idtyp="app", oid=APP_OBJECT_ID)
         return jwt.encode(claims, _ACCESS_TOKEN_KEY, algorithm="HS256")
 
     def _id_token(self, client_id: str, oid: str) -> str:

@@ -163,3 +163,40 @@ def test_the_mapping_step_in_a_browser(served: str) -> None:
         page.get_by_role("button", name="Import the 9 valid rows").click()
         expect(page.locator("#counts")).to_have_text("9 created, 1 invalid")
         assert errors == [], errors
+
+
+def test_a_sheet_in_an_unknown_language_opens_the_mapping_step_in_a_browser(
+        served: str, tmp_path: Path) -> None:
+    """No column is recognised (Icelandic headers): the preview still opens, every column set
+    to "ignore" beside its values, says what is missing, and the columns mapped there import."""
+    _require_browser()
+    from playwright.sync_api import expect
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    source = tmp_path / "viðskiptavinir.csv"
+    source.write_text("Nafn;Netfang;Farsími;Athugasemd\n"
+                      "Guðrún Jónsdóttir;gudrun@example.is;+354 611 2345;fastagestur\n"
+                      "Þórður Ólafsson;thordur@example.is;+354 822 3456;\n", encoding="utf-8")
+    with browser_page() as (page, errors):
+        page.goto(served)
+        page.set_input_files("input[type=file]", str(source))
+        page.get_by_role("button", name="Upload and preview").click()
+        expect(page.get_by_role("heading", name="Preview of viðskiptavinir.csv")).to_be_visible()
+        expect(page.locator("#missing")).to_contain_text("no column for the customer's name")
+        for header in ("Nafn", "Netfang", "Farsími", "Athugasemd"):
+            expect(page.get_by_label(header, exact=True)).to_have_value("ignore")
+        expect(page.locator("#mapping-form")).to_contain_text("gudrun@example.is")
+        page.screenshot(path=str(SHOTS / "7-unknown-language.png"), full_page=True)
+
+        page.get_by_label("Nafn", exact=True).select_option("displayName")
+        expect(page.locator("#verdict")).to_have_text("2 valid, 0 invalid")
+        expect(page.locator("#missing")).to_have_count(0)
+        page.get_by_label("Netfang", exact=True).select_option("emailAddress")
+        expect(page.get_by_label("Netfang", exact=True)).to_have_value("emailAddress")
+        page.get_by_label("Farsími", exact=True).select_option("phone.mobile")
+        expect(page.get_by_label("Farsími", exact=True)).to_have_value("phone.mobile")
+        expect(page.locator("#verdict")).to_have_text("2 valid, 0 invalid")
+
+        page.get_by_role("button", name="Import the 2 valid rows").click()
+        expect(page.locator("#counts")).to_have_text("2 created")
+        assert errors == [], errors

@@ -203,17 +203,26 @@ def test_mapping_helpers() -> None:
              "[columns] names the column 'Email' twice: 'Email' and 'email'; keep one",
              id="one-column-twice"),
         case(["Email", "Phone"], None,
-             "no column for the customer's name; add one to [columns], "
-             "e.g. \"Client\" = \"displayName\"", id="no-name-column"),
+             "no column for the customer's name: the columns are 'Email', 'Phone', and none of "
+             "those recognised is a name; map them in [columns], e.g. \"Client\" = "
+             "\"displayName\" ('bookings-import init FILE' writes a config to start from)",
+             id="no-name-column"),
         case(["Name", "Email"], {"Name": "ignore"},
-             "no column for the customer's name; add one to [columns], "
-             "e.g. \"Client\" = \"displayName\"", id="name-ignored"),
+             "no column for the customer's name: the columns are 'Name', 'Email', and none of "
+             "those recognised is a name", id="name-ignored"),
+        case(["Kundnummer", "Anteckning"], None,
+             "no column for the customer's name: the columns are 'Kundnummer', 'Anteckning', "
+             "and none of them is a name", id="nothing-recognised"),
+        case(["Ann Lee", "ann@contoso.com", "+1 206 555 0100"], None,
+             "the first row holds data, not column names ('Ann Lee', 'ann@contoso.com', "
+             "'+1 206 555 0100'): the file has no header row; set [input] header = false",
+             id="header-less"),
     ],
 )
 def test_config_errors(headers, columns, message) -> None:
     with pytest.raises(ConfigError) as exc:
         build_mapping(headers, columns)
-    assert str(exc.value) == message
+    assert str(exc.value).startswith(message)
 
 
 def test_an_unknown_field_lists_the_forms() -> None:

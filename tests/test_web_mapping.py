@@ -160,6 +160,56 @@ async def test_the_run_uses_the_chosen_mapping(tmp_path: Path, emu: RunningEmula
         assert all(p["type"] != "mobile" for c in customers for p in c.get("phones", []))
 
 
+# Icelandic: a language the tables do not know, so no column is recognised.
+UNKNOWN = ("Nafn;Netfang;Farsími;Athugasemd\n"
+           "Guðrún Jónsdóttir;gudrun@example.is;+354 611 2345;fastagestur\n"
+           "Þórður Ólafsson;thordur@example.is;+354 822 3456;\n").encode()
+
+
+async def test_a_sheet_in_an_unknown_language_opens_the_mapping_step(
+        tmp_path: Path, emu: RunningEmulator) -> None:
+    async with open_client(make_config(tmp_path, emu.url)) as client:
+        resp = await upload(client, "viðskiptavinir.csv", UNKNOWN)
+        assert resp.status == 201, await resp.text()
+        upload_id = (await resp.json())["upload_id"]
+        preview = await (await client.get(f"/uploads/{upload_id}/preview.json")).json()
+        # Every column, all ignored, each with its values; what is missing is said.
+        assert preview["columns"] == [{"header": h, "field": None}
+                                      for h in ("Nafn", "Netfang", "Farsími", "Athugasemd")]
+        assert preview["column_samples"][1] == ["gudrun@example.is", "thordur@example.is"]
+        assert "no column for the customer's name" in preview["missing"]
+        assert "'Nafn', 'Netfang', 'Farsími', 'Athugasemd'" in preview["missing"]
+        page = await (await client.get(f"/uploads/{upload_id}")).text()
+        assert 'id="missing"' in page and "Guðrún Jónsdóttir" in page
+        resp = await client.post(
+            f"/uploads/{upload_id}/mapping",
+            json={"columns": {"Nafn": "displayName", "Netfang": "emailAddress",
+                              "Farsími": "phone.mobile"}},
+            headers={**JSON, "X-CSRF-Token": await csrf_token(client)})
+        assert resp.status == 200, await resp.text()
+        body = await resp.json()
+        assert (body["valid"], body["invalid"], body["missing"]) == (2, 0, "")
+        run = await (await start(client, upload_id)).json()
+        status = await wait_finished(client, run["run_id"])
+        assert status["state"] == "finished", status
+        assert sorted((c["displayName"], c["emailAddress"], c["phones"][0]["number"])
+                      for c in emu.emulator.customers(BIZ)) == [
+            ("Guðrún Jónsdóttir", "gudrun@example.is", "+3546112345"),
+            ("Þórður Ólafsson", "thordur@example.is", "+3548223456")]
+
+
+async def test_a_header_less_upload_says_its_first_row_would_be_lost(tmp_path: Path) -> None:
+    async with open_client(make_config(tmp_path)) as client:
+        resp = await upload(client, "list.csv", b"Ann Lee,ann@contoso.com\nBo Kim,bo@contoso.com\n")
+        assert resp.status == 201, await resp.text()
+        upload_id = (await resp.json())["upload_id"]
+        preview = await (await client.get(f"/uploads/{upload_id}/preview.json")).json()
+        assert preview["header_is_data"] is True
+        assert "the first row holds data, not column names" in preview["missing"]
+        page = await (await client.get(f"/uploads/{upload_id}")).text()
+        assert "add a row of column names at the top of the file" in page
+
+
 async def test_the_upload_form_accepts_the_other_workbook_formats(tmp_path: Path) -> None:
     xls = (Path(__file__).parent / "fixtures" / "customers.xls").read_bytes()
     async with open_client(make_config(tmp_path)) as client:

@@ -11,25 +11,30 @@ nothing but values. ``sheet_evidence``, ``business_region`` and ``choose_region`
 (regions.py) say which country numbers written without a country code belong to.
 """
 
-from .fields import FIELDS, IGNORE, NAME_FIELDS, REPEATABLE, detect_field
+from .fields import FIELDS, IGNORE, NAME_FIELDS, REPEATABLE, detect_field, detect_language
 from .headerfit import HeaderFit, header_fit
 from .keys import customer_key, email_key, fingerprint, name_key, name_phone_key
+from .languages import FAMILY_FIRST, LANGUAGES
 from .layouts import LAYOUTS
 from .lookalike import SAMPLE_ROWS, lookalike_notes
 from .mapper import (
     UNREADABLE_PHONE,
     ColumnMapping,
     MapOptions,
+    NoNameColumn,
     build_mapping,
     describe_problem,
+    looks_like_data,
     map_row,
     to_body,
 )
 from .regions import PhoneRegion, business_region, choose_region, sheet_evidence
 
 __all__ = [
+    "FAMILY_FIRST",
     "FIELDS",
     "IGNORE",
+    "LANGUAGES",
     "LAYOUTS",
     "NAME_FIELDS",
     "REPEATABLE",
@@ -38,6 +43,7 @@ __all__ = [
     "ColumnMapping",
     "HeaderFit",
     "MapOptions",
+    "NoNameColumn",
     "PhoneRegion",
     "build_mapping",
     "business_region",
@@ -45,10 +51,12 @@ __all__ = [
     "customer_key",
     "describe_problem",
     "detect_field",
+    "detect_language",
     "email_key",
     "fingerprint",
     "header_fit",
     "lookalike_notes",
+    "looks_like_data",
     "map_row",
     "name_key",
     "name_phone_key",

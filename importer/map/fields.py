@@ -2,7 +2,8 @@
 
 A field name is what the ``[columns]`` table of the config speaks (``FIELDS`` is the one list):
 
-- names: ``displayName`` (the whole name), ``title`` ("Dr."; kept only when
+- names: ``displayName`` (the whole name), ``nameLastFirst`` (the whole name written "Family,
+  Given", split at the comma), ``title`` ("Dr."; kept only when
   ``mapping.keep_title``), ``firstName``, ``middleName``, ``lastName``, ``suffix`` and
   ``companyName`` (the name of a contact that has no person's name);
 - ``emailAddress`` (several columns may feed it: the first non-empty one is sent);
@@ -23,13 +24,14 @@ import functools
 from types import MappingProxyType
 
 from ..models import ADDRESS_TYPES, PHONE_TYPES
+from . import languages as langs
 from . import vocabulary as vocab
 
 IGNORE = "ignore"
-PERSON_FIELDS = ("displayName", "title", "firstName", "middleName", "lastName", "suffix",
-                 "companyName")
+PERSON_FIELDS = ("displayName", "nameLastFirst", "title", "firstName", "middleName", "lastName",
+                 "suffix", "companyName")
 # Any one of these gives a customer a name.
-NAME_FIELDS = ("displayName", "firstName", "lastName", "companyName")
+NAME_FIELDS = ("displayName", "nameLastFirst", "firstName", "lastName", "companyName")
 ADDRESS_PARTS = (
     "street",
     "street2",
@@ -75,7 +77,7 @@ def _table(pairs: list[tuple[str, str]], key=vocab.fold) -> dict[str, str]:
 
 _EXACT_PAIRS = [(f, f) for f in FIELDS if f not in vocab.NOT_BY_FIELD_NAME] + [
     (phrase, field) for field, phrases in vocab.EXACT.items() for phrase in phrases]
-VOCABULARY = MappingProxyType(_table(_EXACT_PAIRS))
+VOCABULARY = _table(_EXACT_PAIRS)
 # Whole phrases that still mean their field behind a qualifier or a number ("E-mail 2 Address",
 # "Default Address Company").
 _QUALIFIED = _table([(p, f) for p, f in _EXACT_PAIRS if f in ("emailAddress", "companyName")],
@@ -85,8 +87,71 @@ _ADDRESS = _table([(p, part) for part, phrases in vocab.ADDRESS_WORDS.items() fo
 _PHONES = _table([(p, kind) for kind, phrases in vocab.PHONE_WORDS.items() for p in phrases],
                  _loose)
 _PHONE_LABELS = _table([(p, t) for t, phrases in vocab.PHONE_LABELS.items() for p in phrases])
-_QUALIFIERS = sorted(((tuple(vocab.tokens(q)), kind) for kind, qs in vocab.QUALIFIERS.items()
-                      for q in qs), key=lambda item: -len(item[0]))
+_QUALIFIER_WORDS = [(q, kind) for kind, qs in vocab.QUALIFIERS.items() for q in qs]
+
+# --- the words of every language (languages.py) --------------------------------------------
+
+# A header another language reads otherwise: language -> folded header -> field. Used only
+# when the sheet is in that language ("Kraj" is a country in Polish, a region in Czech).
+BY_LANGUAGE: dict[str, dict[str, str]] = {}
+# Folded header (or qualifier word) -> the languages that write it: what detect_language counts.
+LANGUAGES_OF: dict[str, set[str]] = {}
+_PHONE_KINDS = ("phone", "mobile", "fax", "pager")
+
+
+def _meaning(meaning: str) -> str:
+    """The field a whole header of this meaning is when it stands alone."""
+    if meaning in _PHONE_KINDS:
+        return "phone." + vocab.PHONE_TYPE_OF[(meaning, "")]
+    if meaning in vocab.ADDRESS_WORDS:
+        return f"home.{meaning}"
+    return meaning
+
+
+def _whole(key: str, loose: str) -> str | None:
+    """What a header that is exactly this phrase means by the tables so far."""
+    if key in VOCABULARY:
+        return VOCABULARY[key]
+    if loose != key:  # "E-adresa" is no "adresa": a whole header is looked up whole first
+        return None
+    if loose in _ADDRESS:
+        return f"home.{_ADDRESS[loose]}"
+    if loose in _PHONES:
+        return "phone." + vocab.PHONE_TYPE_OF[(_PHONES[loose], "")]
+    return None
+
+
+def _learn(language: str, meaning: str, phrase: str) -> None:
+    key, loose = vocab.fold(phrase), _loose(phrase)
+    LANGUAGES_OF.setdefault(key, set()).add(language)
+    own_only = meaning.endswith("?")  # only in a sheet of this language
+    meaning = meaning.rstrip("?")
+    if meaning.startswith("+") and meaning[1:] in vocab.QUALIFIERS:
+        _QUALIFIER_WORDS.append((phrase, meaning[1:]))
+        return
+    if meaning not in _PHONE_KINDS and meaning not in vocab.ADDRESS_WORDS and meaning not in FIELDS:
+        raise RuntimeError(f"languages.py: {phrase!r} ({language}) means {meaning!r}, which is "
+                           "no field, address part, phone word or qualifier")
+    field = _meaning(meaning)
+    now = _whole(key, loose)
+    if own_only or (now is not None and now != field):
+        # Another language reads this phrase otherwise: this one reads it its own way.
+        BY_LANGUAGE.setdefault(language, {})[key] = field
+        return
+    if meaning in _PHONE_KINDS:
+        _PHONES.setdefault(loose, meaning)
+    elif meaning in vocab.ADDRESS_WORDS:
+        _ADDRESS.setdefault(loose, meaning)
+    elif now is None:
+        VOCABULARY[key] = field
+
+
+_ROWS = langs.rows()
+for _row in _ROWS:
+    _learn(*_row)
+VOCABULARY = MappingProxyType(VOCABULARY)
+_QUALIFIERS = sorted(((tuple(vocab.tokens(q)), kind) for q, kind in _QUALIFIER_WORDS),
+                     key=lambda item: -len(item[0]))
 
 
 def _take_qualifier(words: list[str]) -> tuple[str, list[str]]:
@@ -179,3 +244,44 @@ def address_type_of_label(label: str) -> str | None:
     label = label.split(":::")[0].replace("*", " ")
     kind, rest = _take_qualifier(list(vocab.tokens(label)))
     return kind if kind and not [w for w in rest if w not in vocab.ADDRESS_LEADS] else None
+
+
+# --- the language of a header row ----------------------------------------------------------
+
+_ORDER = {language: n for n, language in enumerate(dict.fromkeys(r[0] for r in _ROWS))}
+
+
+def detect_language(headers: tuple[str, ...] | list[str]) -> str:
+    """The language a header row is written in (a BCP 47 tag of ``languages.LANGUAGES``), or
+    "" when no header is a word of any language.
+
+    Each header votes for the languages that write it, a header several languages share with
+    less weight ("Telefon"), one only a single language writes ("Telefon komórkowy") with its
+    whole vote; a qualifier ("(biuro)") votes as a word of its own. On a tie, the language
+    listed first in the table wins."""
+    votes: dict[str, float] = {}
+    for header in headers:
+        words = vocab.tokens(header)
+        found = [LANGUAGES_OF.get("".join(words))]
+        if not found[0]:
+            # "Ulica (biuro) 2": the words apart, then the header without its qualifier.
+            kind, rest = _take_qualifier([w for w in words if not w.isdigit()])
+            found = [LANGUAGES_OF.get("".join(w for w in rest if w not in vocab.FILLERS))]
+            if kind:
+                found += [LANGUAGES_OF.get(w) for w in words if w not in rest]
+        for languages in found:
+            for language in languages or ():
+                votes[language] = votes.get(language, 0.0) + 1.0 / len(languages)
+    if not votes:
+        return ""
+    return max(votes, key=lambda language: (round(votes[language], 6), -_ORDER[language]))
+
+
+def field_in_language(header: str, language: str) -> str | None:
+    """The field a header means in a sheet written in ``language``, by its words alone."""
+    own = BY_LANGUAGE.get(language)
+    if own:
+        found = own.get(vocab.fold(header))
+        if found is not None:
+            return found
+    return detect_field(header)

@@ -32,11 +32,12 @@ class Layout:
     name: str  # as a person reads it
     signature: tuple[str, ...]
     fields: MappingProxyType[str, Override] = field(default_factory=lambda: MappingProxyType({}))
+    language: str = ""  # the export's language, when it is one language's (a languages.py tag)
 
 
 def _layout(key: str, name: str, signature: tuple[str, ...],
-            fields: dict[str, Override] | None = None) -> Layout:
-    return Layout(key, name, signature, MappingProxyType(fields or {}))
+            fields: dict[str, Override] | None = None, language: str = "en") -> Layout:
+    return Layout(key, name, signature, MappingProxyType(fields or {}), language)
 
 
 _OUTLOOK = {"Title": "title", "Location": IGNORE, "Office Location": IGNORE}
@@ -47,13 +48,36 @@ LAYOUTS: tuple[Layout, ...] = (
              "E-mail Type", "E-mail Display Name"), _OUTLOOK),
     _layout("outlook_desktop_de", "Outlook desktop (German)",
             ("Vorname", "Nachname", "Straße geschäftlich", "E-Mail-Adresse", "E-Mail-Typ"),
-            {"Ort": IGNORE, "Büro": IGNORE, "Privat": IGNORE}),
+            {"Ort": IGNORE, "Büro": IGNORE, "Privat": IGNORE}, "de"),
     _layout("outlook_desktop_fr", "Outlook desktop (French)",
             ("Prénom", "Nom", "Rue (bureau)", "Code postal (bureau)", "Type de courrier"),
             # The first "Titre" is the salutation, the second the job title (the reader names
             # it "Titre (2)", which no rule maps; a raw header row gives it as an occurrence).
             {"Titre": ("title", IGNORE), "Emplacement": IGNORE, "Bureau": IGNORE,
-             "Privé": IGNORE}),
+             "Privé": IGNORE}, "fr"),
+    # The localized desktop exports whose header lists are published (address-book importers
+    # keep them): Outlook's "Title" is the salutation in each, its job title is ignored.
+    _layout("outlook_desktop_es", "Outlook desktop (Spanish)",
+            ("Nombre", "Apellidos", "Calle del trabajo", "Código postal del trabajo",
+             "Teléfono del trabajo"),
+            {"Tratamiento": "title", "Puesto": IGNORE, "Departamento": IGNORE,
+             "Ubicación": IGNORE}, "es"),
+    _layout("outlook_desktop_it", "Outlook desktop (Italian)",
+            ("Nome", "Cognome", "Indirizzo di lavoro", "CAP di lavoro", "Telefono di lavoro"),
+            {"Titolo": "title", "Qualifica": IGNORE, "Luogo": IGNORE}, "it"),
+    _layout("outlook_desktop_nl", "Outlook desktop (Dutch)",
+            ("Voornaam", "Achternaam", "Werkadres, straat", "Werkadres, postcode",
+             "Telefoon op werk"),
+            {"Titel": "title", "Functie": IGNORE, "Locatie": IGNORE, "Kantoorlocatie": IGNORE,
+             "Priv": IGNORE}, "nl"),
+    _layout("outlook_desktop_pl", "Outlook desktop (Polish)",
+            ("Imię", "Nazwisko", "Ulica (biuro)", "Kod pocztowy (biuro)", "Telefon służbowy"),
+            {"Tytuł": "title", "Stanowisko": IGNORE, "Lokalizacja": IGNORE}, "pl"),
+    _layout("outlook_desktop_pt_br", "Outlook desktop (Portuguese, Brazil)",
+            ("Primeiro nome", "Último nome", "Rua comercial", "Código postal comercial",
+             "Fone comercial"),
+            {"Título": "title", "Cargo": IGNORE, "Departamento": IGNORE, "Local": IGNORE},
+            "pt-BR"),
     _layout("outlook_com", "Outlook.com", ("Given Yomi", "Surname Yomi", "E-mail Address",
                                            "Company Main Phone"), _OUTLOOK),
     _layout("google_contacts", "Google Contacts", ("First Name", "Last Name", "File As",

@@ -17,13 +17,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..config import UNREADABLE_PHONE, MappingSection
+from ..config import NAME_ORDERS, UNREADABLE_PHONE, MappingSection
 from ..errors import ConfigError
 from ..models import API_VERSIONS, Address, Customer, MappedRow, Phone, Problem, Row
 from .countries import resolve_country
 from .fields import FIELDS, address_type_of_label, header_key, phone_type_of_label
 from .keys import email_key
-from .mapping import ColumnMapping, Plan, build_mapping
+from .languages import FAMILY_FIRST
+from .mapping import ColumnMapping, NoNameColumn, Plan, build_mapping, looks_like_data
 from .normalise import (
     Invalid,
     check_text,
@@ -41,8 +42,10 @@ __all__ = [
     "UNREADABLE_PHONE",
     "ColumnMapping",
     "MapOptions",
+    "NoNameColumn",
     "build_mapping",
     "describe_problem",
+    "looks_like_data",
     "map_row",
     "to_body",
 ]
@@ -67,11 +70,18 @@ class MapOptions:
     # A country nobody can read ("D"): the same choices; "" follows unreadable_phone.
     unreadable_country: str = ""
     keep_title: bool = False  # "Dr." of a title column goes in front of the name
+    # Given and family name columns make "given family", or "family given" (as Japanese,
+    # Chinese, Korean, Hungarian and Vietnamese write them); "auto": as the sheet's language.
+    name_order: str = "auto"
+    language: str = ""  # the sheet's language, when the mapping that tells it is not at hand
     # Said in the warnings of a row whose number was read in ``default_region`` while the
     # sheet points to another country: such a number is never sent silently.
     region_warning: str = ""
 
     def __post_init__(self) -> None:
+        if self.name_order not in NAME_ORDERS:
+            raise ConfigError(f"mapping.name_order must be one of {', '.join(NAME_ORDERS)}, "
+                              f"not {self.name_order!r}")
         if self.default_region and phone_region(self.default_region) is None:
             raise ConfigError(f"mapping.default_region {self.default_region!r} has no phone "
                               "numbering plan; use a two-letter country code such as 'US'")
@@ -89,11 +99,16 @@ class MapOptions:
         return self.unreadable_country or self.unreadable_phone
 
     @classmethod
-    def of(cls, section: MappingSection) -> MapOptions:
-        """The options the config's [mapping] section sets."""
+    def of(cls, section: MappingSection, mapping: ColumnMapping | None = None) -> MapOptions:
+        """The options the config's [mapping] section sets; with the sheet's mapping, its
+        "auto" name order is settled by the language the headers are written in."""
+        order = section.name_order
+        if order == "auto" and mapping is not None:
+            order = "family_given" if mapping.language in FAMILY_FIRST else "given_family"
         return cls(default_region=section.default_region, max_name_length=section.max_name_length,
                    unreadable_phone=section.unreadable_phone,
-                   unreadable_country=section.unreadable_country, keep_title=section.keep_title)
+                   unreadable_country=section.unreadable_country, keep_title=section.keep_title,
+                   name_order=order, language=mapping.language if mapping else "")
 
     def with_region(self, region: str, warning: str = "") -> MapOptions:
         """These options, reading numbers without a country code as ``region``."""
@@ -109,7 +124,14 @@ def map_row(row: Row, mapping: ColumnMapping, options: MapOptions) -> MappedRow:
     problems: list[Problem] = []
     warnings: list[str] = []
 
-    name = _name(values, size, plan, headers, options, problems)
+    language = options.language or mapping.language
+    order = options.name_order
+    if order == "auto":
+        order = "family_given" if language in FAMILY_FIRST else "given_family"
+    # Chinese and Korean names are written without a space between family and given name.
+    joiner = "" if order == "family_given" and language in _UNSPACED else " "
+    name = _name(values, size, plan, headers, options, problems, order == "family_given", joiner,
+                 language == "vi")
     email = _email(values, size, plan, headers, problems, warnings) if plan.emails else ""
     addresses, region = _addresses(values, size, plan, headers, problems, warnings,
                                    options.country_policy)
@@ -284,30 +306,40 @@ def _unpack(text: str) -> tuple[str, str, str, str, str, str]:
 
 
 def _name(values: tuple[str, ...], size: int, plan: Plan, headers: tuple[str, ...],
-          options: MapOptions, problems: list[Problem]) -> str:
-    """displayName: the name column, else given, middle and family name (and suffix; the title
-    when the config asks), else the company's name.
+          options: MapOptions, problems: list[Problem], family_first: bool = False,
+          joiner: str = " ", middle_before_given: bool = False) -> str:
+    """displayName: the name column, else the "Family, Given" column turned round, else given,
+    middle and family name (family first where the language writes it so; and suffix, and the
+    title when the config asks), else the company's name.
 
     Never the email address in its place: a customer nobody can find by name is worse than a
     row the failures file sends back for a name.
     """
     name = clean_words(values[plan.display]) if 0 <= plan.display < size else ""
     source = plan.display
+    if not name and 0 <= plan.last_first < size:
+        name = _turn_round(clean_words(values[plan.last_first]), family_first, joiner)
+        source = plan.last_first
     if not name and (plan.first >= 0 or plan.last >= 0):
         first = clean_words(values[plan.first]) if 0 <= plan.first < size else ""
         last = clean_words(values[plan.last]) if 0 <= plan.last < size else ""
         if first or last:
-            parts = (plan.title if options.keep_title else -1, plan.first, plan.middle,
-                     plan.last, plan.suffix)
-            words = [(i, clean_words(values[i])) for i in parts if 0 <= i < size]
-            words = [(i, w) for i, w in words if w]
-            name = " ".join(w for _, w in words)
+            title = plan.title if options.keep_title else -1
+            if family_first and middle_before_given:  # Nguyễn (Văn) An
+                parts = (title, plan.last, plan.middle, plan.first, plan.suffix)
+            elif family_first:
+                parts = (title, plan.last, plan.first, plan.middle, plan.suffix)
+            else:
+                parts = (title, plan.first, plan.middle, plan.last, plan.suffix)
+            words = [w for w in (clean_words(values[i]) for i in parts if 0 <= i < size) if w]
+            name = _join_name(words, joiner)
             source = plan.first if first else plan.last
     if not name and 0 <= plan.company < size:
         name = clean_words(values[plan.company])
         source = plan.company
     if not name:
-        sources = [i for i in (plan.display, plan.first, plan.last, plan.company) if i >= 0]
+        sources = [i for i in (plan.display, plan.last_first, plan.first, plan.last, plan.company)
+                   if i >= 0]
         where = " or ".join(repr(headers[i]) for i in sources) or "a name column"
         header = headers[sources[0]] if sources else None
         problems.append(Problem(f"name is required; fill in {where}", header, ""))
@@ -318,6 +350,27 @@ def _name(values: tuple[str, ...], size: int, plan: Plan, headers: tuple[str, ..
                                 f"{options.max_name_length}", header, name))
     _check_text(name, header, problems)
     return name
+
+
+def _turn_round(text: str, family_first: bool, joiner: str) -> str:
+    """ "Clever, Susan" -> "Susan Clever" (or "Clever Susan" where the family name comes
+    first); a cell without one comma between two names is the name as written."""
+    family, comma, given = text.partition(",")
+    family, given = family.strip(), " ".join(given.split())
+    if not comma or not family or not given or "," in given:
+        return text
+    return _join_name([family, given] if family_first else [given, family], joiner)
+
+
+_UNSPACED = frozenset({"zh-Hans", "zh-Hant", "ko"})
+
+
+def _join_name(words: list[str], joiner: str) -> str:
+    """The parts of a name, with a space between them; without one (王小明, 홍길동) only when
+    the parts are written in the language's own script."""
+    if any(c.isascii() and c.isalpha() for w in words for c in w):
+        return " ".join(words)
+    return joiner.join(words)
 
 
 def _check_text(value: str, column: str | None, problems: list[Problem]) -> None:

@@ -11,6 +11,7 @@ row is (``layouts.py``) says what its ambiguous headers mean, and the words of e
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -24,6 +25,8 @@ from .fields import (
     NAME_FIELDS,
     REPEATABLE,
     detect_field,
+    detect_language,
+    field_in_language,
     header_key,
 )
 from .layouts import detect_layout, layout_fields
@@ -35,9 +38,39 @@ _FIELD_FORMS = (
     "{home|business|other}.{" + "|".join(ADDRESS_PARTS) + "}, "
     "phone.{" + "|".join(PHONE_TYPES) + "}, phoneLabel, phoneCountry or ignore"
 )
-_NO_NAME = (
-    "no column for the customer's name; add one to [columns], e.g. \"Client\" = \"displayName\""
-)
+
+
+class NoNameColumn(ConfigError):
+    """No column gives the customer a name: the message names the columns the sheet has, and
+    says whether the first row looks like data rather than a header."""
+
+    def __init__(self, headers: tuple[str, ...], recognised: bool = False) -> None:
+        self.headers = headers
+        self.header_is_data = looks_like_data(headers)
+        shown = ", ".join(repr(h) for h in headers[:12]) + (", ..." if len(headers) > 12 else "")
+        if self.header_is_data:
+            what = ("the first row holds data, not column names (" + shown + "): the file has "
+                    "no header row; set [input] header = false and name the columns by letter "
+                    "in [columns], e.g. A = \"displayName\", B = \"emailAddress\"")
+        else:
+            seen = f"the columns are {shown}" if headers else "the sheet has no columns"
+            which = "none of them is" if not recognised else "none of those recognised is"
+            what = (f"no column for the customer's name: {seen}, and {which} a name; map them "
+                    "in [columns], e.g. \"Client\" = \"displayName\" ('bookings-import init "
+                    "FILE' writes a config to start from)")
+        super().__init__(what)
+
+
+_EMAILISH = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONEISH = re.compile(r"\+?[\d ()./-]{7,}")
+
+
+def looks_like_data(headers: Sequence[str]) -> bool:
+    """Whether a header row is rather a customer's row: one of its cells is an email address or
+    a phone number, which no column name is."""
+    return any(_EMAILISH.fullmatch(h.strip()) or (_PHONEISH.fullmatch(h.strip())
+                                                    and sum(c.isdigit() for c in h) >= 7)
+               for h in headers)
 NO_CONTACT = ("no column feeds an email address, a phone or an address: every customer would be "
               "created with a name only; map those columns in [columns] if the sheet has them")
 _CONTACT_PARTS = ("street", "street2", "street3", "city", "postalCode", "formatted",
@@ -48,6 +81,7 @@ class Plan(NamedTuple):
     """Column indexes per field, laid out the way map_row walks them (-1: no column)."""
 
     display: int
+    last_first: int  # one column of "Family, Given"
     title: int
     first: int
     middle: int
@@ -65,8 +99,10 @@ class Plan(NamedTuple):
 class ColumnMapping:
     """Which sheet column feeds which customer field; ``field_of[i]`` is None for ignored ones.
 
-    ``layout`` is the known export the header was recognised as ("" for none); ``on_purpose``
-    the columns ignored knowingly (by ``[columns]`` or the layout), which no warning is about.
+    ``layout`` is the known export the header was recognised as ("" for none); ``language``
+    the language its headers are written in (a BCP 47 tag of ``languages.LANGUAGES``, "" when
+    none is known); ``on_purpose`` the columns ignored knowingly (by ``[columns]`` or the
+    layout), which no warning is about.
     """
 
     headers: tuple[str, ...]
@@ -74,6 +110,7 @@ class ColumnMapping:
     notes: tuple[str, ...] = ()  # what auto-detection decided that a person should know
     layout: str = ""
     on_purpose: frozenset[int] = frozenset()
+    language: str = field(default="", compare=False)  # derived from the headers, as the plan
     _index: Mapping[str, int] = field(init=False, repr=False, compare=False)
     _plan: Plan = field(init=False, repr=False, compare=False)
 
@@ -121,8 +158,9 @@ def _plan(columns: Mapping[str, list[int]], headers: tuple[str, ...]) -> Plan:
     labels = _pair_labels(sorted(i for _, i, _ in phones), columns.get("phoneLabel", []),
                           headers)
     return Plan(
-        one("displayName"), one("title"), one("firstName"), one("middleName"), one("lastName"),
-        one("suffix"), one("companyName"), tuple(columns.get("emailAddress", ())),
+        one("displayName"), one("nameLastFirst"), one("title"), one("firstName"),
+        one("middleName"), one("lastName"), one("suffix"), one("companyName"),
+        tuple(columns.get("emailAddress", ())),
         tuple(addresses), tuple((t, i, labels.get(i, -1)) for _, i, t in phones),
         one("phoneCountry"))
 
@@ -152,11 +190,13 @@ def build_mapping(
     columns: Mapping[str, str] | None = None,
     *,
     auto_detect: bool = True,
+    require_name: bool = True,
 ) -> ColumnMapping:
     """Map the sheet's columns: the ``[columns]`` entries first, then headers we recognise.
 
     Raises ConfigError for a ``[columns]`` header the sheet lacks, an unknown field, one field
-    (that takes a single column) named for two columns, or no column for the name at all.
+    (that takes a single column) named for two columns, or (with ``require_name``) no column
+    for the name at all: ``NoNameColumn``, which names the columns the sheet has.
     """
     headers = tuple(headers)
     field_of: list[str | None] = [None] * len(headers)
@@ -181,8 +221,9 @@ def build_mapping(
         field_of[i] = name
     notes: list[str] = []
     layout = detect_layout(headers) if auto_detect else None
+    language = layout.language if layout and layout.language else detect_language(headers)
     if auto_detect:
-        guesses = [by_layout or detect_field(h)
+        guesses = [by_layout or field_in_language(h, language)
                    for h, by_layout in zip(headers, layout_fields(layout, headers), strict=True)]
         _family_name_beside_given(headers, guesses, taken)
         for i, header in enumerate(headers):
@@ -201,13 +242,13 @@ def build_mapping(
                 continue
             taken.setdefault(name, i)
             field_of[i] = name
-    if not any(name in taken for name in NAME_FIELDS):
-        raise ConfigError(_NO_NAME)
+    if require_name and not any(name in taken for name in NAME_FIELDS):
+        raise NoNameColumn(headers, bool(taken))
     if not any(name == "emailAddress" or name.startswith("phone.")
                or name.partition(".")[2] in _CONTACT_PARTS for name in taken):
         notes.append(NO_CONTACT)
     return ColumnMapping(headers, tuple(field_of), tuple(notes),
-                         layout.name if layout else "", frozenset(on_purpose))
+                         layout.name if layout else "", frozenset(on_purpose), language)
 
 
 def _family_name_beside_given(headers: tuple[str, ...], guesses: list[str | None],

@@ -12,9 +12,9 @@ The order, first that answers:
    domains under which the sample's numbers are valid);
 5. none: numbers without a country code are refused (``unreadable_phone``), never read as US.
 
-Languages: ``header_language`` tells one from the recognised layout ("outlook_desktop_de") or
-from header words only one language uses; ``LANGUAGE_COUNTRIES`` says where it is spoken.
-More recognised languages slot in as rows of those two tables.
+Languages: the header recognition tells the sheet's (``ColumnMapping.language``, a BCP 47 tag);
+``LANGUAGE_COUNTRIES`` says where each is an office language. A language the recognition
+learns slots in as a row of that table.
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ import phonenumbers
 
 from ..models import Row
 from .countries import resolve_country
+from .fields import detect_language
+from .languages import LANGUAGES
 from .mapping import ColumnMapping
 from .normalise import Invalid, normalise_phone, phone_region
-from .vocabulary import fold
 
 __all__ = ["LANGUAGE_COUNTRIES", "PhoneRegion", "business_region", "choose_region",
            "header_language", "region_name", "sheet_evidence", "sheet_region"]
@@ -48,25 +49,12 @@ LANGUAGE_COUNTRIES: dict[str, tuple[str, ...]] = {
     "es": ("ES", "MX", "AR", "CO", "CL", "PE", "VE", "EC", "GT", "CU", "BO", "DO", "HN", "PY",
            "SV", "NI", "CR", "PA", "UY"),
     "ru": ("RU", "BY", "KZ", "KG"), "ar": ("SA", "EG", "AE", "MA", "DZ", "IQ", "JO", "LB"),
-    "zh": ("CN", "TW", "HK", "SG"),
+    "zh": ("CN", "TW", "HK", "SG"), "zh-Hans": ("CN", "SG"), "zh-Hant": ("TW", "HK", "MO"),
+    "pt-BR": ("BR",), "pt-PT": ("PT",), "sr-Latn": ("RS", "ME", "BA"), "sr-Cyrl": ("RS", "BA"),
+    "kk": ("KZ",), "id": ("ID",), "ms": ("MY", "BN", "SG"), "hi": ("IN",),
+    "ca": ("ES", "AD"),
 }
 
-# Folded header words that only one language's sheets use (the layouts' own words are read from
-# their key). A header row is that language when its words of one language outnumber the rest.
-LANGUAGE_WORDS: dict[str, tuple[str, ...]] = {
-    "it": ("cognome", "cellulare", "indirizzo", "citta", "provincia", "cap", "telefono",
-           "nominativo", "nome e cognome"),
-    "de": ("vorname", "nachname", "strasse", "plz", "ort", "handy", "mobiltelefon", "telefon",
-           "anrede", "land", "bundesland", "firma"),
-    "fr": ("prenom", "nom de famille", "telephone", "portable", "rue", "code postal", "ville",
-           "pays", "courriel", "adresse"),
-    "es": ("apellido", "apellidos", "movil", "telefono movil", "direccion", "ciudad", "codigo postal",
-           "correo", "correo electronico", "provincia"),
-    "nl": ("voornaam", "achternaam", "tussenvoegsel", "mobiel", "straat", "postcode", "woonplaats",
-           "plaats", "telefoonnummer"),
-    "pt": ("sobrenome", "apelido", "telemovel", "celular", "morada", "endereco", "cidade",
-           "codigo postal"),
-}
 _LAYOUT_LANGUAGE = re.compile(r"_([a-z]{2})$|\((\w+)\)$")
 # Email domains that name no country however they end.
 _GENERIC_TLDS = {"com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "io", "co",
@@ -107,33 +95,16 @@ def region_name(region: str) -> str:
 
 
 def header_language(headers: Sequence[str], layout: str = "") -> str:
-    """The language a header row is written in ("" when it does not tell); ``layout`` is the
-    recognised layout's key ("outlook_desktop_de") or name ("Outlook desktop (German)")."""
+    """The language a header row is written in ("" when it does not tell): the recognised
+    layout's ("outlook_desktop_de", "Outlook desktop (German)"), else the recognition's
+    (``fields.detect_language``, a BCP 47 tag of ``languages.LANGUAGES``)."""
     if match := _LAYOUT_LANGUAGE.search(layout):
         if match.group(1):
             return match.group(1)
-        named = {name: code for code, name in _LANGUAGE_NAMES.items()}.get(match.group(2))
+        named = {name: code for code, name in LANGUAGES.items()}.get(match.group(2))
         if named:
             return named
-    found: Counter[str] = Counter()
-    for header in headers:
-        key = " ".join(fold_words(header))
-        for lang, words in LANGUAGE_WORDS.items():
-            if key in words:
-                found[lang] += 1
-    if not found:
-        return ""
-    (top, count), *rest = found.most_common()
-    return top if not rest or count > rest[0][1] else ""
-
-
-def fold_words(header: str) -> list[str]:
-    return [w for w in re.split(r"[^a-z0-9]+", _fold_spaced(header)) if w]
-
-
-def _fold_spaced(text: str) -> str:
-    # fold() joins words; keep the spaces between them for "nom de famille"
-    return " ".join(fold(part) for part in text.split())
+    return detect_language(list(headers))
 
 
 def business_region(body: dict[str, object]) -> PhoneRegion | None:
@@ -166,7 +137,7 @@ def sheet_region(language: str, emails: Iterable[str], numbers: Iterable[str],
     ``numbers`` written without a country code (of rows that name no country) and the
     countries its other rows ``named`` (a sample of each)."""
     countries = LANGUAGE_COUNTRIES.get(language, ())
-    spoken = _LANGUAGE_NAMES.get(language, language)
+    spoken = LANGUAGES.get(language, language)
     if len(countries) == 1 and phone_region(countries[0]):
         return PhoneRegion(countries[0], "sheet", f"the sheet's headers are {spoken}")
     domains: Counter[str] = Counter()
@@ -242,13 +213,6 @@ def _tld_of(region: str) -> str:
     return "uk" if region == "GB" else region.lower()
 
 
-_LANGUAGE_NAMES = {"it": "Italian", "de": "German", "fr": "French", "es": "Spanish",
-                   "nl": "Dutch", "pt": "Portuguese", "pl": "Polish", "cs": "Czech",
-                   "hu": "Hungarian", "ja": "Japanese", "ko": "Korean", "tr": "Turkish",
-                   "el": "Greek", "da": "Danish", "sv": "Swedish", "fi": "Finnish",
-                   "ru": "Russian", "uk": "Ukrainian", "zh": "Chinese"}
-
-
 def sheet_evidence(mapping: ColumnMapping, rows: Iterable[Row]) -> PhoneRegion:
     """``sheet_region`` of a sheet: its header row's language, the countries its rows name,
     and the emails and numbers of its first ``rows``. A row that names its country reads its
@@ -268,8 +232,8 @@ def sheet_evidence(mapping: ColumnMapping, rows: Iterable[Row]) -> PhoneRegion:
             named.append(countries[0])
         else:
             numbers += [values[i] for _, i, _ in plan.phones if i < len(values) and values[i]]
-    return sheet_region(header_language(mapping.headers, mapping.layout), emails, numbers,
-                        named)
+    language = mapping.language or header_language(mapping.headers, mapping.layout)
+    return sheet_region(language, emails, numbers, named)
 
 
 def choose_region(configured: str, business: PhoneRegion | None,

@@ -24,7 +24,9 @@ import unicodedata
 
 # --- folding -------------------------------------------------------------------------------
 
-_WORDS = re.compile(r"[^\W\d_]+|\d+")
+# Letters, and the vowel signs of Indic and Thai scripts (marks that are not letters, yet part
+# of a word: "ชื่อ" must not fall apart into two words).
+_WORDS = re.compile(r"(?:[^\W\d_]|[\u0900-\u0DFF\u0E00-\u0EFF])+|\d+")
 
 
 def tokens(text: str) -> tuple[str, ...]:
@@ -168,7 +170,7 @@ QUALIFIERS: dict[str, tuple[str, ...]] = {
 # ("Weiteres/r", "Assistent(in)") and the "- Value" of numbered groups.
 FILLERS = frozenset({
     "de", "del", "la", "le", "l", "du", "des", "da", "do", "dos", "das", "of", "the", "for",
-    "und", "and", "y", "et", "en", "e", "r", "in", "im", "van", "value", "wert", "valeur",
+    "und", "and", "y", "et", "en", "e", "r", "in", "im", "van", "di", "op", "value", "wert", "valeur",
     "valor", "waarde", "valore", "invitee", "customer", "client", "contact", "s",
 })
 

@@ -221,10 +221,12 @@ def open_input(
     chunk_size: int = 2000,
     score: HeaderScore | None = None,
     max_read_mb: float = DEFAULT_MAX_READ_MB,
+    header: bool = True,
     encoding: str = "",
 ) -> LoadedInput:
     """Open a .csv/.txt/.tsv, .xlsx/.xlsm, .xls, .xlsb or .ods file, find its header row and
-    check the headers.
+    check the headers. With ``header=False`` the file has none: every row is data, and the
+    columns are named by their letters ("A", "B", ...), as [columns] then names them.
 
     With ``score``, a workbook's sheet (unless ``sheet`` names one) and the header row below a
     title block are the ones whose header fits customer data best; without it, the first sheet
@@ -256,15 +258,15 @@ def open_input(
                 source = CalamineSource(file, shown, head, sheet, int(max_read_mb * 2**20), rank)
     except OSError as exc:  # the file changed or vanished after the first read
         raise InputError(shown, os_message(exc)) from None
-    return load_source(source, shown, chunk_size, score)
+    return load_source(source, shown, chunk_size, score, header=header)
 
 
 def load_source(source: Source, shown: str, chunk_size: int = 2000,
-                score: HeaderScore | None = None) -> LoadedInput:
+                score: HeaderScore | None = None, *, header: bool = True) -> LoadedInput:
     """Find the header among ``source``'s rows (the best-fitting one, given ``score``) and check
     it: a file's, or rows without a file (read/frames.py). Closes the source if that fails."""
     try:
-        layout = _plan_columns(source, shown, score)
+        layout = _plan_columns(source, shown, score) if header else _letter_columns(source, shown)
         info = SheetInfo(
             path=shown,
             kind=source.kind,
@@ -363,6 +365,25 @@ def _plan_columns(source: Source, shown: str, score: HeaderScore | None) -> _Lay
         source_row_index=source_at,
         report_indices=tuple(report),
     )
+
+
+def _letter_columns(source: Source, shown: str) -> _Layout:
+    """No header row: the columns are named by their letters, as wide as the widest of the
+    first rows, and every row is data (header row 0)."""
+    width = 0
+    with contextlib.closing(source.iter_raw()) as raw:
+        for _, cells in itertools.islice(raw, _HEADER_LOOKAHEAD):
+            filled = [i for i, cell in enumerate(cells) if cell.strip()]
+            if filled:
+                width = max(width, filled[-1] + 1)
+    if not width:
+        raise InputError(shown, f"{source.what} has no data; check you exported the right "
+                                f"{'file' if source.kind == 'csv' else 'sheet'}")
+    width = min(width, MAX_COLUMNS)
+    offset = source.column_offset
+    return _Layout(header_row=0, headers=tuple(_column_letter(offset + i) for i in range(width)),
+                   report_columns=(), span=width, pick=_picker(list(range(width))),
+                   source_row_index=-1, report_indices=())
 
 
 def _best_header(

@@ -8,6 +8,9 @@ once after a 401. Every mode of ``[auth] mode`` is one TokenSource:
     certificate    AppSignIn      the same with a certificate (.pfx/.p12, or PEM + thumbprint)
     device_code    PersonSignIn   a person signs in once in a browser; MSAL's token cache is kept
                                   in a file only its owner can read, so later runs sign in silently
+    managed_identity   ManagedIdentitySignIn    the Azure host's managed identity, no secret
+    workload_identity  WorkloadIdentitySignIn   a platform's federated token (AKS, GitHub
+                                                Actions) exchanged for an app-only token
 
 MSAL is synchronous (it uses ``requests``), so its calls run in a worker thread, and an
 asyncio.Lock makes four workers that need a token at the same moment cause one sign-in.
@@ -16,7 +19,7 @@ Error lines name the refusal and how to fix it; they never carry a secret or a t
 This module chooses the source; the protocol and the fixed token are in ``tokens.py``, the
 resolved settings in ``settings.py``, the MSAL sources in ``msal_sources.py`` (imported only
 when one is asked for), certificates and refusal lines in ``credentials.py``, the device code
-cache file in ``token_cache.py``.
+cache file in ``token_cache.py``, the two modes without a secret in ``secretless.py``.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any
 from ..config import Config
 from ..errors import ConfigError
 from .credentials import load_certificate
-from .settings import resolve_sign_in
+from .settings import resolve_managed_identity, resolve_sign_in, resolve_workload_identity
 from .token_cache import TokenCacheFile, token_cache_path
 from .tokens import StaticToken, TokenSource, print_to_stderr, token_from_env
 
@@ -46,6 +49,14 @@ def make_token_source(
     auth = config.auth
     if auth.mode == "token":
         return StaticToken(token_from_env(auth.token_env))
+    if auth.mode == "managed_identity":
+        settings = resolve_managed_identity(config)
+        from .secretless import ManagedIdentitySignIn
+        return ManagedIdentitySignIn(settings, http_client=http_client)
+    if auth.mode == "workload_identity":
+        sign_in, token_file = resolve_workload_identity(config)
+        from .secretless import WorkloadIdentitySignIn
+        return WorkloadIdentitySignIn(sign_in, token_file, http_client=http_client)
     sign_in = resolve_sign_in(config)
     from .msal_sources import AppSignIn, PersonSignIn
     if auth.mode == "client_secret":

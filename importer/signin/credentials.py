@@ -145,6 +145,25 @@ _AADSTS_HINTS = {
     "AADSTS90002": "the tenant was not found: check auth.tenant_id and graph.cloud",
     "AADSTS7000218": "the app does not allow device code sign-in: turn on 'Allow public "
                      "client flows' in Entra ID > App registrations > Authentication",
+    # Workload identity federation: the platform's token against the app's federated credentials.
+    "AADSTS700211": "no federated credential of the app trusts the token's issuer: add one "
+                    "for this issuer (the cluster's OIDC issuer URL, or "
+                    "https://token.actions.githubusercontent.com) under Certificates & secrets > "
+                    "Federated credentials, or check auth.client_id",
+    "AADSTS700212": "the federated token's audience is not the one the federated credential "
+                    "expects (api://AzureADTokenExchange): fix the token's audience where the "
+                    "platform issues it",
+    "AADSTS700213": "no federated credential of the app matches the token's subject: the "
+                    "credential's subject must be the token's sub (for AKS "
+                    "system:serviceaccount:NAMESPACE:NAME, for GitHub repo:OWNER/REPO:...)",
+    "AADSTS70021": "no federated credential of the app matches the token (issuer, subject and "
+                   "audience must all match one) under Certificates & secrets > Federated "
+                   "credentials",
+    "AADSTS700024": "the federated token has expired or is not yet valid: the platform must "
+                    "renew the token file (check the clock, and that the file is the projected "
+                    "token the platform keeps fresh)",
+    "AADSTS50013": "the federated token's signature cannot be verified with its issuer's keys: "
+                   "the token file does not hold a token from the issuer the credential names",
     "AADSTS65001": "the permission has not been granted: an admin must consent to "
                    "BookingsAppointment.ReadWrite.All in Entra ID > App registrations > "
                    "API permissions",
@@ -164,6 +183,8 @@ _INVALID_CLIENT_HINTS = {
                      f"{_CERTIFICATES_PAGE}",
     "certificate": f"the certificate is not accepted: upload it in {_CERTIFICATES_PAGE} "
                    "and check auth.certificate_thumbprint",
+    "workload_identity": "the federated token is not accepted: add a federated credential for "
+                         f"its issuer and subject in {_CERTIFICATES_PAGE}",
 }
 
 

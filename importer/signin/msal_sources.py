@@ -104,6 +104,8 @@ class _MsalSource:
             lifetime = float(result.get("expires_in") or 0) - MSAL_EXPIRY_MARGIN
             if result.get("refresh_in"):
                 lifetime = min(lifetime, float(result["refresh_in"]))
+            if result.get("refresh_on"):  # a managed identity's token served from MSAL's cache
+                lifetime = min(lifetime, float(result["refresh_on"]) - time.time())
         except (TypeError, ValueError):
             lifetime = 0.0
         self._held = token if lifetime > 0 else ""
@@ -167,8 +169,14 @@ class _MsalSource:
         self._hold(str(token), result)
         return str(token)
 
+    def _hidden_values(self) -> tuple[str, ...]:
+        """The strings no message may contain (a secret, an assertion, an identity header)."""
+        return (self._secret,) if self._secret else ()
+
     def _redact(self, text: str) -> str:
-        return text.replace(self._secret, "<hidden>") if self._secret else text
+        for value in self._hidden_values():
+            text = text.replace(value, "<hidden>")
+        return text
 
 
 class AppSignIn(_MsalSource):

@@ -6,7 +6,7 @@ is refused, and every write replaces the file whole with a new 0600 one.
 On Windows, file modes say nothing of who may read a file (NTFS access lists do), so the check
 is skipped there: the default place, the state folder in the person's own profile
 (%LOCALAPPDATA%), can be read by no other user. An ``auth.token_cache`` set elsewhere on Windows
-must be in a folder only its owner can read (the README says so).
+must be in a folder only its owner can read (the manual says so: docs/windows.md).
 """
 
 from __future__ import annotations

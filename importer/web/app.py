@@ -303,8 +303,10 @@ async def _read_preview(state: _State, stored: Upload) -> dict[str, Any]:
     finally:
         state.waiting -= 1
     business = await _business_region(state)
+    # A sheet none of whose columns is recognised opens the mapping step all the same.
     reading = asyncio.ensure_future(asyncio.to_thread(_preview, _config_of(state.config, stored),
-                                                      stored.path, stored.sheet, business))
+                                                      stored.path, stored.sheet, business,
+                                                      require_name=False))
 
     def done(_: object) -> None:  # only when the read has ended, even if the request has not
         state.reading.release()
@@ -370,9 +372,10 @@ async def _business_region(state: _State) -> PhoneRegion | None:
 
 
 def _preview(config: Config, path: Path, sheet: str | None,
-             business: PhoneRegion | None = None) -> dict[str, Any]:
+             business: PhoneRegion | None = None, *, require_name: bool = True) -> dict[str, Any]:
     """The preview as JSON, without the private path the upload is stored under."""
-    data = to_dict(build_preview(config, path, sheet, business))
+    data = to_dict(build_preview(config, path, sheet, require_name=require_name,
+                                 business=business))
     data.pop("path", None)
     return data
 
@@ -408,8 +411,10 @@ def _preview_page(request: web.Request, found: Upload, *, status: int = 200, err
         reading = pages.reading_card(upload_id=found.id, preview=found.preview, csrf=csrf,
                                      encoding=found.encoding, region=found.region,
                                      encodings=ENCODINGS, error=reading_error)
-        columns = mapping.columns_card(upload_id=found.id, columns=(found.preview or {})["columns"],
-                                       csrf=csrf, error=mapping_error)
+        preview = found.preview
+        columns = mapping.columns_card(upload_id=found.id, columns=preview["columns"],
+                                       csrf=csrf, error=mapping_error,
+                                       samples=preview.get("column_samples") or ())
         return pages.preview_page(
             upload_id=found.id, name=found.name, preview=found.preview or {}, csrf=csrf,
             business=state.config.graph.business_id, active=_active(state), error=error,
@@ -507,7 +512,7 @@ async def choose_reading(request: web.Request) -> web.Response:
         config = _config_of(state.config, chosen)
         validate(config, "the page")
         preview = await asyncio.to_thread(_preview, config, found.path, found.sheet,
-                                          await _business_region(state))
+                                          await _business_region(state), require_name=False)
     except (InputError, ConfigError) as exc:
         message = str(exc) if isinstance(exc, ConfigError) else _input_message(found, exc)
         if _wants_json(request):

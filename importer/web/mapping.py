@@ -56,10 +56,13 @@ def snippet(columns: Sequence[tuple[str, str | None]]) -> str:
 
 
 def columns_card(*, upload_id: str, columns: Sequence[Mapping[str, Any]], csrf: str,
-                 error: str = "") -> str:
-    """The Columns section: one select per column, pre-set to what is mapped now."""
+                 error: str = "", samples: Sequence[Sequence[str]] = ()) -> str:
+    """The Columns section: one select per column, pre-set to what is mapped now, beside a
+    few of the column's values."""
     rows = []
     for i, column in enumerate(columns):
+        values = samples[i] if i < len(samples) else ()
+        shown = ", ".join(values)
         current = column.get("field") or IGNORE
         options = "".join(
             f'<option value="{e(name)}"{" selected" if name == current else ""}>'
@@ -68,7 +71,8 @@ def columns_card(*, upload_id: str, columns: Sequence[Mapping[str, Any]], csrf: 
         )
         rows.append(
             f'<tr><td><label for="{FIELD_PREFIX}{i}">{e(column["header"])}</label></td>'
-            f'<td><select id="{FIELD_PREFIX}{i}" name="{FIELD_PREFIX}{i}">{options}</select></td></tr>'
+            f'<td><select id="{FIELD_PREFIX}{i}" name="{FIELD_PREFIX}{i}">{options}</select></td>'
+            f'<td class="muted samples">{e(shown)}</td></tr>'
         )
     pairs = [(str(c["header"]), c.get("field")) for c in columns]
     banner = f'<div class="banner error" role="alert">{e(error)}</div>' if error else ""
@@ -80,7 +84,7 @@ import use your choice.</p>
 <form method="post" action="/uploads/{e(upload_id)}/mapping" class="mapping-form" id="mapping-form">
 <input type="hidden" name="csrf_token" value="{e(csrf)}">
 <div class="scroll"><table class="zebra mapping">
-<thead><tr><th>Column in the sheet</th><th>Customer field</th></tr></thead>
+<thead><tr><th>Column in the sheet</th><th>Customer field</th><th>Values</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table></div>
 <button type="submit" class="apply">Apply the mapping</button>
 </form>

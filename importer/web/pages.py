@@ -177,6 +177,17 @@ def preview_page(*, upload_id: str, name: str, preview: Mapping[str, Any], csrf:
 <button type="submit" class="primary">Import {rows} into {e(business)}</button>
 <span class="muted">Invalid rows are not sent; they go to failures.csv to fix and upload again.</span>
 </form>"""
+    elif p.get("missing") and p.get("header_is_data"):
+        # This page reads the first row as the header: that customer would be lost.
+        start = (f'<div class="banner error" role="alert" id="missing">{e(p["missing"])}.<br>'
+                 "The page reads the first row as column names: add a row of column names at "
+                 "the top of the file and upload it again (or import it from the command "
+                 "line with the config above).</div>")
+    elif p.get("missing"):
+        # No column was recognised as a name: the mapping step below is where to say which.
+        start = (f'<div class="banner error" role="alert" id="missing">{e(p["missing"])}.<br>'
+                 'Choose below, under Columns, the column that holds the customer\'s name and '
+                 'those that hold the email or phone, then apply the mapping.</div>')
     else:
         start = '<div class="banner error">No row is valid: fix the sheet and upload it again.</div>'
     body = f"""
