@@ -328,7 +328,8 @@ async def run_import(
             if config.graph.business_id:
                 # Lock, sign in and read the business before anything is sent or written: a
                 # wrong config fails in seconds and leaves no report behind. Meanwhile the
-                # first rows are mapped, and the businesses they name start opening too.
+                # first rows are read (and mapped, unless their phone region waits for the
+                # business's country), and the businesses they name start opening too.
                 opening = sender.sync.prepare(config.graph.business_id)
                 await feed.prefetch(opening, limit=PREFETCH_ROWS, seen=sender.sync.prepare)
                 business = await sender.sync.ready(config.graph.business_id)
