@@ -463,6 +463,54 @@ def encoding_figure(workdir: Path, megabytes: int) -> str:
             f"{child.rss_mb:,.0f} MB")
 
 
+# How often the detector reads short sheets right, refuses them, or reads them wrong: names
+# and cities of tests/codepage_corpus.py, one language per sheet, then two or three languages
+# of one code page's region mixed in one sheet.
+ACCURACY = """
+import random, sys, unicodedata
+from importer.read.encodings import Detected, detect, scan_words
+from tests.codepage_corpus import CODEPAGES, PEOPLE, encode
+rng = random.Random(20)
+for mixed in (False, True):
+    right = refused = wrong = 0
+    for _ in range(int(sys.argv[1])):
+        cp = rng.choice(sorted(CODEPAGES))
+        codec, langs = CODEPAGES[cp]
+        pool = [w for lang in (langs if mixed else [rng.choice(langs)])
+                for person in PEOPLE[lang] for w in person]
+        cells = rng.sample(pool, rng.randint(1, min(12, len(pool))))
+        text = "Name\\r\\n" + "\\r\\n".join(cells) + "\\r\\n"
+        data = encode(text, codec)
+        try:
+            data.decode("utf-8")
+            continue  # read as UTF-8, as it is
+        except UnicodeDecodeError:
+            pass
+        found = detect(scan_words([data]))
+        if not isinstance(found, Detected):
+            refused += 1
+        elif unicodedata.normalize("NFC", data.decode(found.codec)) == text:
+            right += 1
+        else:
+            wrong += 1
+    print("mixed" if mixed else "single", right, refused, wrong)
+"""
+
+
+def accuracy_figures(sheets: int) -> list[str]:
+    child = run_child([PYTHON, "-c", ACCURACY, str(sheets)], cwd=ROOT)
+    if child.code != 0:
+        return [f"encoding accuracy: exit {child.code}: {child.stderr.strip()[-300:]}"]
+    lines = []
+    for line in child.stdout.splitlines():
+        kind, right, refused, wrong = line.split()
+        what = ("one language each" if kind == "single"
+                else "two or three languages of one region mixed")
+        lines.append(f"encoding detection, {sheets:,} short sheets, {what}: {right} read right, "
+                     f"{refused} refused, {wrong} read wrong")
+    return lines
+
+
 SCENARIOS = ("one", "ten", "naive", "sdk", "batch", "dry-run", "xlsx", "encoding")
 
 
@@ -570,6 +618,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(line)
         if "encoding" in args.only:
             print(encoding_figure(work, args.encoding_mb))
+            for line in accuracy_figures(5000):
+                print(line)
     print(f"\n(benchmark took {time.perf_counter() - started:.0f} s)")
     return 0
 
