@@ -427,7 +427,91 @@ def _xlsx_figure(path: Path, layout: str, repeat: int) -> str:
             f"target >= 50,000 rows/s: {_verdict(count / seconds >= 50_000)})")
 
 
-SCENARIOS = ("one", "ten", "naive", "sdk", "batch", "dry-run", "xlsx")
+# Finds the code page of a CSV that is not UTF-8, in a fresh process, as a run does first:
+# prints the seconds it took and the encoding found.
+DETECT = """
+import sys, time
+from pathlib import Path
+from importer.read.csvsource import _detect_encoding
+started = time.perf_counter()
+codec, name, how = _detect_encoding(Path(sys.argv[1]), sys.argv[1])
+print(time.perf_counter() - started, name)
+"""
+
+
+def encoding_figure(workdir: Path, megabytes: int) -> str:
+    """What telling the code page of a big cp1250 file costs: it must stream, not load."""
+    path = workdir / "cp1250.csv"
+    rows = [f"{first} {last};{first.lower()}.{n}@example.pl;{city}\r\n".encode("cp1250")
+            for n, (first, last, city) in enumerate(datagen.POLISH)]
+    written, i = 0, 0
+    with path.open("wb") as out:
+        out.write(b"Name;Email;City\r\n")
+        while written < megabytes << 20:
+            chunk = b"".join(rows) * 200
+            out.write(chunk.replace(b"@example", f"@e{i}".encode()))
+            written += len(chunk)
+            i += 1
+    child = run_child([PYTHON, "-c", DETECT, str(path)], cwd=ROOT)
+    size = path.stat().st_size
+    path.unlink()
+    if child.code != 0:
+        return f"encoding detection: exit {child.code}: {child.stderr.strip()[-300:]}"
+    seconds, name = child.stdout.split()
+    return (f"encoding detection, {size / 2**20:,.0f} MB cp1250 CSV: {float(seconds):.1f} s "
+            f"({size / 2**20 / float(seconds):,.0f} MB/s, found {name}), peak RSS "
+            f"{child.rss_mb:,.0f} MB")
+
+
+# How often the detector reads short sheets right, refuses them, or reads them wrong: names
+# and cities of tests/codepage_corpus.py, one language per sheet, then two or three languages
+# of one code page's region mixed in one sheet.
+ACCURACY = """
+import random, sys, unicodedata
+from importer.read.encodings import Detected, detect, scan_words
+from tests.codepage_corpus import CODEPAGES, PEOPLE, encode
+rng = random.Random(20)
+for mixed in (False, True):
+    right = refused = wrong = 0
+    for _ in range(int(sys.argv[1])):
+        cp = rng.choice(sorted(CODEPAGES))
+        codec, langs = CODEPAGES[cp]
+        pool = [w for lang in (langs if mixed else [rng.choice(langs)])
+                for person in PEOPLE[lang] for w in person]
+        cells = rng.sample(pool, rng.randint(1, min(12, len(pool))))
+        text = "Name\\r\\n" + "\\r\\n".join(cells) + "\\r\\n"
+        data = encode(text, codec)
+        try:
+            data.decode("utf-8")
+            continue  # read as UTF-8, as it is
+        except UnicodeDecodeError:
+            pass
+        found = detect(scan_words([data]))
+        if not isinstance(found, Detected):
+            refused += 1
+        elif unicodedata.normalize("NFC", data.decode(found.codec)) == text:
+            right += 1
+        else:
+            wrong += 1
+    print("mixed" if mixed else "single", right, refused, wrong)
+"""
+
+
+def accuracy_figures(sheets: int) -> list[str]:
+    child = run_child([PYTHON, "-c", ACCURACY, str(sheets)], cwd=ROOT)
+    if child.code != 0:
+        return [f"encoding accuracy: exit {child.code}: {child.stderr.strip()[-300:]}"]
+    lines = []
+    for line in child.stdout.splitlines():
+        kind, right, refused, wrong = line.split()
+        what = ("one language each" if kind == "single"
+                else "two or three languages of one region mixed")
+        lines.append(f"encoding detection, {sheets:,} short sheets, {what}: {right} read right, "
+                     f"{refused} refused, {wrong} read wrong")
+    return lines
+
+
+SCENARIOS = ("one", "ten", "naive", "sdk", "batch", "dry-run", "xlsx", "encoding")
 
 
 def runs_of(key: str, args: argparse.Namespace) -> tuple[int, int]:
@@ -456,8 +540,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--dry-run-rows", type=int, default=200_000,
                    help="rows of the dry-run CSV (default 200,000; 1,000,000 takes about a minute)")
     p.add_argument("--xlsx-rows", type=int, default=100_000)
+    p.add_argument("--encoding-mb", type=int, default=300,
+                   help="size of the cp1250 CSV whose code page is detected (default 300 MB; "
+                        "run with --only encoding)")
     p.add_argument("--only", default="", metavar="NAMES",
-                   help="comma-separated subset of: one, ten, naive, sdk, batch, dry-run, xlsx")
+                   help="comma-separated subset of: one, ten, naive, sdk, batch, dry-run, xlsx, "
+                        "encoding (the last only when named)")
     args = p.parse_args(argv)
     args.only = {n.strip() for n in args.only.split(",") if n.strip()}
     unknown = args.only - set(SCENARIOS)
@@ -527,6 +615,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(dry_run_figure(work, args.dry_run_rows))
         if not args.only or "xlsx" in args.only:
             for line in xlsx_figures(work, args.xlsx_rows, args.repeat):
+                print(line)
+        if "encoding" in args.only:
+            print(encoding_figure(work, args.encoding_mb))
+            for line in accuracy_figures(5000):
                 print(line)
     print(f"\n(benchmark took {time.perf_counter() - started:.0f} s)")
     return 0

@@ -22,6 +22,10 @@ PLACES = (
     ("Toronto", "ON", "M5H 2N2", "Canada", "+1 416 555 {:04d}"),
     ("Sydney", "NSW", "2000", "Australia", "+61 2 9374 {:04d}"),
 )
+# Names and cities of a Polish office, for a CSV saved in its code page (cp1250).
+POLISH = (("Łucja", "Żółkiewska", "Łódź"), ("Grzegorz", "Brzęczyszczykiewicz", "Kraków"),
+          ("Małgorzata", "Wiśniewska", "Gdańsk"), ("Józef", "Szczęsny", "Białystok"),
+          ("Zdzisław", "Wójcik", "Wrocław"), ("Bożena", "Kamińska", "Poznań"))
 HEADERS = ("Name", "Email", "Phone", "Street", "City", "State", "Postal code", "Country")
 
 

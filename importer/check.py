@@ -31,6 +31,7 @@ from typing import Any, TextIO
 
 from .config import Config
 from .errors import EXIT_OK, EXIT_SERVICE, AuthError, ConfigError, ServiceRefused
+from .map import PhoneRegion, business_region, choose_region
 from .send import GraphClient, GraphError, TransportError, bookings_unknown, graph_root, new_session
 from .signin import DELEGATED_PERMISSION as PERMISSION
 from .signin import (
@@ -124,6 +125,7 @@ class _Context:
     business_id: str
     kind: str  # "application" or "delegated": the permission the app needs
     steps: str  # consent_steps for that kind
+    default_region: str = ""  # [mapping] default_region
 
 
 async def check(
@@ -175,7 +177,7 @@ async def _check(config: Config, source: TokenSource, verdict: _Verdict, cloud: 
     steps = consent_steps(kind, identity.get("app", ""), identity.get("tenant", ""))
     if mode in SECRETLESS_MODES:
         steps = grant_steps(mode, identity, cloud, steps)
-    ctx = _Context(cloud, root, business_id, kind, steps)
+    ctx = _Context(cloud, root, business_id, kind, steps, config.mapping.default_region)
     async with new_session(config) as session:
         client = GraphClient(session, root, config.graph.version, source,
                              timeout=config.limits.timeout)
@@ -211,6 +213,7 @@ async def _use_graph(client: GraphClient, ctx: _Context, permission: Permission,
         verdict.line("business", text)
         return verdict.end(False, reason)
     verdict.line("business", _business_line(business, ctx.business_id))
+    verdict.line("phones", _phones_line(business, ctx.default_region))
     try:
         page = (await client.request("GET", client.customers_url(ctx.business_id))).body
     except (GraphError, TransportError) as exc:
@@ -310,6 +313,17 @@ def _business_line(body: Any, business_id: str) -> str:
     body = body if isinstance(body, dict) else {}
     name = str(body.get("displayName") or "(no name)")
     return f"{name} ({body.get('email') or body.get('id') or business_id})"
+
+
+def _phones_line(body: Any, configured: str) -> str:
+    """How a run reads numbers written without a country code, as far as the config and the
+    business tell (the sheet's own evidence comes in when neither does)."""
+    chosen = choose_region(configured, business_region(body if isinstance(body, dict) else {}),
+                           PhoneRegion("", "none", "the business gives no country"))
+    if chosen.region:
+        return chosen.describe().replace("phones without", "numbers without")
+    return ("the business gives no country: numbers without a country code are read in the "
+            "country the sheet points to, else refused; set [mapping] default_region to choose")
 
 
 def _page_line(body: Any) -> str:

@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import itertools
 import logging
 import os
 import secrets
@@ -117,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "folder URL: written locally as usual, then uploaded there")
     run.add_argument("--sheet", metavar="NAME",
                      help="worksheet to read (default: the first visible one with data)")
+    run.add_argument("--encoding", metavar="NAME",
+                     help="the code page of a CSV that is not UTF-8 (cp1250, iso-8859-2, "
+                          "cp932 ...; default: detected from its words, refused when unsure)")
     run.add_argument("--dry-run", action="store_true",
                      help="load, map and validate; write the reports and bodies.jsonl; send nothing")
     run.add_argument("--concurrency", type=int, metavar="N",
@@ -155,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--config", metavar="FILE",
                      help=f"TOML config (default: ${CONFIG_ENV}, else the defaults)")
     pre.add_argument("--sheet", metavar="NAME", help="worksheet to read")
+    pre.add_argument("--encoding", metavar="NAME",
+                     help="the code page of a CSV that is not UTF-8 (cp1250, iso-8859-2, "
+                          "cp932 ...; default: detected from its words, refused when unsure)")
     pre.add_argument("--format", choices=("text", "json"), default="text",
                      help="text (default) or one JSON document for scripts")
 
@@ -167,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     ini.add_argument("input", metavar="INPUT",
                      help="the .csv, .xlsx or .xlsm file, or its SharePoint/OneDrive URL")
     ini.add_argument("--sheet", metavar="NAME", help="worksheet to read")
+    ini.add_argument("--encoding", metavar="NAME",
+                     help="the code page of a CSV that is not UTF-8 (cp1250, iso-8859-2, "
+                          "cp932 ...; default: detected from its words, refused when unsure)")
     ini.add_argument("--output", metavar="FILE", default="bookings-import.toml",
                      help="where to write it (default: bookings-import.toml)")
     ini.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -273,6 +283,9 @@ def _config(args: argparse.Namespace) -> Config:
         limits["rps"] = args.rps
     if limits:
         config = config.replace("limits", **limits)
+    if getattr(args, "encoding", None):
+        config = config.replace("input", encoding=args.encoding)
+    if limits or getattr(args, "encoding", None):
         from .config import validate
 
         validate(config, "command line")
@@ -517,7 +530,7 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from .map import header_fit
+    from .map import SAMPLE_ROWS, build_mapping, header_fit, sheet_evidence
     from .read import open_input
     from .starter import render_starter, write_starter
 
@@ -525,10 +538,19 @@ def _init(args: argparse.Namespace) -> int:
         raise UsageError("a SharePoint or OneDrive URL is read with a config's sign-in: pass "
                          "--config FILE (start from config.example.toml)")
     config = _config(args) if _is_url(args.input) else Config()
-    with _local(args, config) as local, open_input(local, sheet=args.sheet,
-                                                    score=header_fit) as loaded:
-        headers = loaded.info.headers
-    text = render_starter(headers, args.input, args.output)
+    encoding = args.encoding or config.input.encoding
+    with _local(args, config) as local, open_input(local, sheet=args.sheet, score=header_fit,
+                                                    encoding=encoding) as loaded:
+        info = loaded.info
+        headers = info.headers
+        try:
+            mapping = build_mapping(headers, {}, auto_detect=True)
+        except ImporterError:
+            region = None  # no name column: the starter says what to add first
+        else:
+            region = sheet_evidence(mapping, itertools.islice(loaded.rows(), SAMPLE_ROWS))
+    text = render_starter(headers, args.input, args.output, encoding=info.encoding or "",
+                          encoding_how=info.encoding_how, region=region)
     path = write_starter(args.output, text, force=args.force)
     print(f"wrote {path}: check its [columns], set graph.business_id (your sign-in's businesses: "
           f"'bookings-import businesses --config {path}'), then run "

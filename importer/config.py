@@ -8,6 +8,7 @@ files that hold them.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import difflib
 import tomllib
@@ -70,12 +71,18 @@ class LimitsSection:
 
 @dataclass(frozen=True)
 class MappingSection:
-    default_region: str = "US"  # phone numbers without a +country code are read as this region
+    # Phone numbers without a +country code, in a row that names no country, are read as this
+    # region; "" (default): the business's country, else the one the sheet points to, else
+    # they are refused (map/regions.py). Never a silent US.
+    default_region: str = ""
     auto_detect: bool = True  # recognise common header names for columns not in [columns]
     max_name_length: int = 255
     # A phone number that cannot be read: "reject" the row (it lands in the failures file to
     # be fixed), "drop" the number, or "keep" it as written.
     unreadable_phone: str = "reject"
+    # A country cell that names no country we know ("D", "n/a"): the same choices; "" (default)
+    # follows unreadable_phone. "keep" sends it as written (Graph stores any text there).
+    unreadable_country: str = ""
     keep_title: bool = False  # put a title column's "Dr." in front of the name
     # "auto": family name first where the sheet's language writes it so (Japanese, Chinese,
     # Korean, Hungarian, Vietnamese); "given_family" or "family_given" decide it.
@@ -85,6 +92,9 @@ class MappingSection:
 @dataclass(frozen=True)
 class InputSection:
     header: bool = True  # false: the first row is data; [columns] names columns by letter
+    # The code page of CSV files that are not UTF-8 ("cp1250", "iso-8859-2", "cp932" ...);
+    # "" detects it from the file's words, and refuses a file two code pages fit equally.
+    encoding: str = ""
 
 
 @dataclass(frozen=True)
@@ -239,6 +249,15 @@ def validate(config: Config, where: str = "config") -> None:
     if config.mapping.unreadable_phone not in UNREADABLE_PHONE:
         raise bad(f"mapping.unreadable_phone must be one of {', '.join(UNREADABLE_PHONE)}, "
                   f"not {config.mapping.unreadable_phone!r}")
+    if config.input.encoding:
+        try:
+            codecs.lookup(config.input.encoding.replace("_", "-"))
+        except LookupError:
+            raise bad(f"input.encoding {config.input.encoding!r} is not an encoding known here; "
+                      "use a name such as cp1250, iso-8859-2, cp932 or utf-8") from None
+    if config.mapping.unreadable_country not in ("", *UNREADABLE_PHONE):
+        raise bad(f"mapping.unreadable_country must be one of {', '.join(UNREADABLE_PHONE)} "
+                  f"(or \"\" to follow unreadable_phone), not {config.mapping.unreadable_country!r}")
     if config.mapping.name_order not in NAME_ORDERS:
         raise bad(f"mapping.name_order must be one of {', '.join(NAME_ORDERS)}, "
                   f"not {config.mapping.name_order!r}")

@@ -44,6 +44,7 @@ class SheetInfo:
     header_row: int
     sheet: str | None = None  # xlsx only
     encoding: str | None = None  # csv only
+    encoding_how: str = ""  # csv only: "detected from 120 words", "from its byte-order mark"
     delimiter: str | None = None  # csv only
     # Columns of an earlier run's failures file that are not customer data ("error", "source_row").
     report_columns: tuple[str, ...] = ()

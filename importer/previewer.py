@@ -13,6 +13,7 @@ and the first few customers are kept.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import unicodedata
 from collections import Counter
@@ -26,11 +27,14 @@ from .map import (
     SAMPLE_ROWS,
     MapOptions,
     NoNameColumn,
+    PhoneRegion,
     build_mapping,
+    choose_region,
     describe_problem,
     header_fit,
     lookalike_notes,
     map_row,
+    sheet_evidence,
     to_body,
 )
 from .models import Problem
@@ -85,6 +89,9 @@ class Preview:
     delimiter: str | None
     api_version: str
     columns: tuple[tuple[str, str | None], ...]  # sheet header (cut) -> field, None when ignored
+    encoding_how: str = ""  # "detected from 40 words", "as set in the config or with --encoding"
+    # region, source ("config", "sheet", "none"), reason, conflict, text: see map/regions.py
+    phone_region: dict[str, str] = field(default_factory=dict)
     layout: str = ""  # the known export the header was recognised as
     report_columns: tuple[str, ...] = ()  # an earlier run's "error"/"source_row" columns
     notes: tuple[str, ...] = ()  # mapping decisions and loader warnings worth knowing
@@ -127,7 +134,7 @@ class Preview:
 
 
 def build_preview(config: Config, path: Any, sheet: str | None = None, *,
-                  require_name: bool = True) -> Preview:
+                  require_name: bool = True, business: PhoneRegion | None = None) -> Preview:
     """Load and map every row of ``path`` (a file, a DataFrame or records: what
     read.open_source takes) as a run would. Raises InputError / ConfigError.
 
@@ -136,7 +143,8 @@ def build_preview(config: Config, path: Any, sheet: str | None = None, *,
     fit = functools.partial(header_fit, columns=config.columns,
                             auto_detect=config.mapping.auto_detect)
     with open_source(path, sheet=sheet, max_read_mb=config.limits.max_read_mb,
-                     score=fit, header=config.input.header) as loaded:
+                     score=fit, header=config.input.header,
+                     encoding=config.input.encoding) as loaded:
         info = loaded.info
         missing, header_is_data = "", False
         try:
@@ -148,7 +156,15 @@ def build_preview(config: Config, path: Any, sheet: str | None = None, *,
             missing, header_is_data = str(exc), exc.header_is_data
             mapping = build_mapping(info.headers, config.columns,
                                     auto_detect=config.mapping.auto_detect, require_name=False)
-        options = MapOptions.of(config.mapping, mapping)
+        rows = loaded.rows()
+        first = list(itertools.islice(rows, SAMPLE_ROWS))
+        # The command's preview signs in to nothing: the config's region, else the sheet's (a
+        # run that signs in reads the business's country in between, as the page does for
+        # its preview: ``business``).
+        region = choose_region(config.mapping.default_region, business,
+                               sheet_evidence(mapping, first))
+        options = MapOptions.of(config.mapping, mapping).with_region(region.region,
+                                                                     region.conflict)
         version = config.graph.version
         # Repeats are found as a run finds them: by customer, else by the whole body, within
         # each business.
@@ -171,7 +187,7 @@ def build_preview(config: Config, path: Any, sheet: str | None = None, *,
         sample = []
         warnings: list[ShownProblem] = []
         warning_rows = 0
-        for row in loaded.rows():
+        for row in itertools.chain(first, rows):
             if len(sample) < SAMPLE_ROWS:
                 sample.append(row)
             mapped = map_row(row, mapping, options)
@@ -216,6 +232,8 @@ def build_preview(config: Config, path: Any, sheet: str | None = None, *,
         sheet=info.sheet,
         header_row=info.header_row,
         encoding=info.encoding,
+        encoding_how=info.encoding_how,
+        phone_region=region.as_dict(),
         delimiter=info.delimiter,
         api_version=version,
         columns=columns,
@@ -307,7 +325,14 @@ def _source_line(p: Preview) -> str:
 def render_text(preview: Preview) -> str:
     """The preview as a person reads it in a terminal."""
     p = preview
-    lines = [f"File:     {_source_line(p)}", "", "Columns:"]
+    lines = [f"File:     {_source_line(p)}"]
+    if p.kind == "csv" and p.encoding_how:
+        lines.append(f"          text read as {p.encoding}: {p.encoding_how}")
+    if p.phone_region:
+        lines.append(f"Phones:   {p.phone_region['text']}")
+        if p.phone_region.get("conflict"):
+            lines.append(f"          warning: they are {p.phone_region['conflict']}")
+    lines += ["", "Columns:"]
     width = max((_width(h) for h, _ in p.columns), default=0)
     for header, name in p.columns:
         lines.append(f"  {header}{' ' * (width - _width(header))}  -> {name or 'ignored'}")

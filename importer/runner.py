@@ -32,18 +32,23 @@ from .errors import (
     EXIT_SERVICE,
     ConfigError,
     ImporterError,
+    ServiceRefused,
 )
 from .map import (
     LANGUAGES,
     SAMPLE_ROWS,
     ColumnMapping,
     MapOptions,
+    PhoneRegion,
     build_mapping,
+    business_region,
+    choose_region,
     customer_key,
     fingerprint,
     header_fit,
     lookalike_notes,
     map_row,
+    sheet_evidence,
     to_body,
 )
 from .models import MappedRow, Problem, Row, RowResult, Status
@@ -52,10 +57,12 @@ from .report import FAILED_STATUSES, Progress, ReportWriter, default_run_dir
 from .send import (
     FatalRunError,
     GraphClient,
+    GraphError,
     Job,
     SeenKeys,
     Submitter,
     Sync,
+    TransportError,
     graph_root,
     new_session,
     refusal_message,
@@ -64,7 +71,8 @@ from .send import (
 from .signin import TokenSource
 from .version import __version__
 
-__all__ = ["RunOptions", "RunOutcome", "graph_root", "new_session", "refusal_message", "run_import"]
+__all__ = ["RunOptions", "RunOutcome", "business_phone_region", "graph_root", "new_session",
+           "refusal_message", "run_import"]
 
 log = logging.getLogger("importer")
 
@@ -120,9 +128,12 @@ class _Planned:
 class _Feed:
     """The input rows, mapped and keyed, handed out once each, in order."""
 
-    def __init__(self, rows: Iterator[Row], mapping: ColumnMapping, config: Config) -> None:
-        options = MapOptions.of(config.mapping, mapping)
-        self._mapping, self._options = mapping, options
+    def __init__(self, rows: Iterator[Row], mapping: ColumnMapping, config: Config,
+                 options: MapOptions | None = None) -> None:
+        # None: the phone region waits for the business; rows are read ahead, not mapped.
+        self._mapping = mapping
+        self._options = options or MapOptions.of(config.mapping, mapping)
+        self._final = options is not None
         # One iterator for the whole run: the feed is read by the pool, then drained after it.
         self._rows = iter(rows)
         self._read_ahead: deque[Row] = deque()  # read by prefetch, not mapped yet
@@ -134,6 +145,9 @@ class _Feed:
         self.seen = SeenKeys()
         self._ahead: deque[_Planned] = deque()
         self._error: BaseException | None = None
+
+    def set_options(self, options: MapOptions) -> None:
+        self._options, self._final = options, True
 
     def worker_setup(self) -> parallel.Setup:
         """What a worker process needs to map rows exactly as this feed does."""
@@ -178,7 +192,7 @@ class _Feed:
             self._read_ahead.append(row)
             if business := self.business_of(row):
                 seen(business)
-        while not until.done() and self._read_ahead:
+        while not until.done() and self._read_ahead and self._final:
             planned = self._plan_next()
             if planned is None:
                 return
@@ -296,7 +310,8 @@ async def _run_local(
     fit = functools.partial(header_fit, columns=config.columns,
                             auto_detect=config.mapping.auto_detect)
     loaded = open_source(options.input, sheet=options.sheet, max_read_mb=config.limits.max_read_mb,
-                         score=fit, header=config.input.header)
+                         score=fit, header=config.input.header,
+                         encoding=config.input.encoding)
     async with contextlib.AsyncExitStack() as stack:
         stack.enter_context(loaded)
         info = loaded.info
@@ -307,6 +322,8 @@ async def _run_local(
             raise ConfigError(f"{info.path}: {exc}") from None
         where = f"sheet {info.sheet!r}, " if info.sheet is not None else ""
         log.info("%s: %sheader on row %d", info.path, where, info.header_row)
+        if info.kind == "csv":
+            log.info("%s: text read as %s (%s)", info.path, info.encoding, info.encoding_how)
         if mapping.layout:
             log.info("%s: recognised layout: %s", info.path, mapping.layout)
         if mapping.language:
@@ -315,7 +332,13 @@ async def _run_local(
         sample, rows = _peek(loaded.rows(), SAMPLE_ROWS)
         for note in (*mapping.notes, *lookalike_notes(mapping, sample)):
             log.warning("%s: %s", info.path, note)
-        feed = _Feed(rows, mapping, config)
+        sheet = sheet_evidence(mapping, sample)
+        waits = not options.dry_run and bool(config.graph.business_id) \
+            and not config.mapping.default_region
+        region = choose_region(config.mapping.default_region, None, sheet)
+        map_options = MapOptions.of(config.mapping, mapping)
+        feed = _Feed(rows, mapping, config,
+                     None if waits else map_options.with_region(region.region, region.conflict))
         stack.callback(feed.close)
         input_sha = loaded.sha256()
         sender = None
@@ -330,10 +353,15 @@ async def _run_local(
             if config.graph.business_id:
                 # Lock, sign in and read the business before anything is sent or written: a
                 # wrong config fails in seconds and leaves no report behind. Meanwhile the
-                # first rows are mapped, and the businesses they name start opening too.
+                # first rows are read (and mapped, unless their phone region waits for the
+                # business's country), and the businesses they name start opening too.
                 opening = sender.sync.prepare(config.graph.business_id)
                 await feed.prefetch(opening, limit=PREFETCH_ROWS, seen=sender.sync.prepare)
-                await sender.sync.ready(config.graph.business_id)
+                business = await sender.sync.ready(config.graph.business_id)
+                if waits:
+                    region = choose_region("", business_region(business.info), sheet)
+                    feed.set_options(map_options.with_region(region.region, region.conflict))
+        _say_region(info.path, region)
         out_dir = options.out_dir or default_run_dir(config.report.dir)
         fields: dict[str, Any] = {
             "input": {
@@ -345,6 +373,7 @@ async def _run_local(
                 "sheet": info.sheet,
                 "header_row": info.header_row,
                 "encoding": info.encoding,
+                "encoding_how": info.encoding_how,
                 "delimiter": info.delimiter,
             },
             "mapping": {
@@ -354,6 +383,7 @@ async def _run_local(
                 "columns": {h: f for h, f in zip(mapping.headers, mapping.field_of, strict=True)
                             if f is not None},
             },
+            "phone_region": region.as_dict(),
             "dry_run": options.dry_run,
             "business_id": config.graph.business_id,
             "config": config.public_dict(),
@@ -392,6 +422,26 @@ async def _run_local(
             writer.write_summary(summary)
             writer.close()
     return RunOutcome(exit_code, out_dir, dict(writer.counts), seconds, summary, fatal, fatal_code)
+
+
+async def business_phone_region(config: Config, tokens: TokenSource) -> PhoneRegion | None:
+    """The configured business's country, as a run reads it (for a preview that may sign
+    in: the upload page); None when it gives none. Raises what the sign-in or Graph raise."""
+    async with new_session(config) as session:
+        client = GraphClient(session, graph_root(config), config.graph.version, tokens,
+                             timeout=config.limits.timeout)
+        try:
+            body = (await client.get_business(config.graph.business_id)).body
+        except (GraphError, TransportError) as exc:
+            raise ServiceRefused(refusal_message(exc, config.graph.business_id,
+                                                 client.root)) from None
+    return business_region(body if isinstance(body, dict) else {})
+
+
+def _say_region(path: str, region: PhoneRegion) -> None:
+    log.info("%s: %s", path, region.describe())
+    if region.conflict:
+        log.warning("%s: phones without a country code are %s", path, region.conflict)
 
 
 def _dry_run(rows: Iterator[Row], mapping: ColumnMapping, feed: _Feed,

@@ -27,6 +27,7 @@ from .map import (
     LANGUAGES,
     NAME_FIELDS,
     REPEATABLE,
+    PhoneRegion,
     build_mapping,
     detect_field,
     looks_like_data,
@@ -122,9 +123,12 @@ max_read_mb = 1024
 max_download_mb = 256
 
 [mapping]
-# Phone numbers without a +country code are read as numbers of this region (ISO code),
-# unless the row's address names a country.
-default_region = "US"
+# Phone numbers without a +country code are read as numbers of this region (ISO code, e.g.
+# "IT"), unless the row's address names a country. Default "": the Bookings business's own
+# country (its address), else the country the sheet points to (its headers' language, its
+# email domains, where its numbers are valid); with none, such numbers are refused, never
+# read as US numbers. The log, preview, page and summary.json say which region and why.
+default_region = ""
 # Recognise common header names (Name, Email, Street, ZIP, Mobile, Home city, ...) for
 # columns that [columns] does not mention.
 auto_detect = true
@@ -135,6 +139,9 @@ max_name_length = 255
 # again), "drop" creates the customer without that number, "keep" sends it as written.
 # Dropped and kept numbers are named in the warnings column of results.csv.
 unreadable_phone = "reject"
+# A country cell that names no country ("D", "n/a"): the same choices, "reject", "drop" (send
+# the address without it) or "keep" (send it as written). Default "": as unreadable_phone.
+unreadable_country = ""
 # Put the title column's "Dr." or "Mrs." in front of the name built from first and last name.
 keep_title = false
 # The order of a name built from separate given and family name columns: "auto" puts the
@@ -147,6 +154,11 @@ name_order = "auto"
 # false: the file has no header row, its first row is already a customer. [columns] then
 # names the columns by letter, as the spreadsheet shows them: A = "displayName".
 header = true
+# The code page of CSV files that are not UTF-8: "cp1250", "cp1251", "iso-8859-2", "cp932",
+# "koi8-r", "mac-roman" ... Default "": detected from the file's words and named in the log,
+# the preview and summary.json; a file that two code pages read equally well is refused,
+# naming both, until this (or --encoding) says which. UTF-8 and UTF-16 are always recognised.
+encoding = ""
 
 [import]
 # What to do when the business already has a customer with the row's email:
@@ -294,8 +306,12 @@ def _shell_arg(text: str) -> str:
     return text if safe else "'" + text.replace("'", "'\\''") + "'"
 
 
-def render_starter(headers: Sequence[str], source: str, config_name: str = DEFAULT_NAME) -> str:
-    """The starter config text for a sheet with ``headers``, read from ``source``."""
+def render_starter(headers: Sequence[str], source: str, config_name: str = DEFAULT_NAME, *,
+                   encoding: str = "", encoding_how: str = "",
+                   region: PhoneRegion | None = None) -> str:
+    """The starter config text for a sheet with ``headers``, read from ``source``: with the
+    CSV's ``encoding`` when it is not UTF-8, and the phone ``region`` the sheet points to,
+    each with where it came from."""
     columns, notes, language, header = detect(headers)
     head = _HEAD.format(
         source=" ".join(source.splitlines()),
@@ -312,6 +328,17 @@ def render_starter(headers: Sequence[str], source: str, config_name: str = DEFAU
     if source.lower().startswith("https://"):
         # Made from a SharePoint/OneDrive file: a run with no INPUT reads that file again.
         sections = sections.replace('\ninput = ""\n', f"\ninput = {toml_string(source)}\n", 1)
+    if encoding and not encoding.startswith("utf"):
+        sections = sections.replace('\nencoding = ""\n', f"\nencoding = {toml_string(encoding)}"
+                                    f"  # {_one_line(encoding_how)}\n", 1)
+    if region is not None and region.region:
+        sections = sections.replace(
+            '\ndefault_region = ""\n', f"\ndefault_region = {toml_string(region.region)}  # "
+            f"{_one_line(region.reason)} (remove it to read the business's country)\n", 1)
+    elif region is not None:
+        sections = sections.replace(
+            '\ndefault_region = ""\n', f'\ndefault_region = ""  # the sheet names no country '
+            f"({_one_line(region.reason)})\n", 1)
     lines = [head + sections.rstrip("\n")]
     if not any(name in NAME_FIELDS for _, name in columns):
         lines.append(_NO_NAME.rstrip("\n"))
@@ -325,6 +352,10 @@ def render_starter(headers: Sequence[str], source: str, config_name: str = DEFAU
         written.add(header)
         lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def write_starter(path: str | Path, text: str, *, force: bool = False) -> Path:

@@ -158,7 +158,9 @@ async def test_all_good_prints_each_verdict_line(
     authority: FakeAuthority, tmp_path: Path
 ) -> None:
     authority.granted = [WRITE]
-    settings = EmulatorSettings(tokens=set(), businesses={BUSINESS: "Contoso Lunch Delivery"})
+    settings = EmulatorSettings(tokens=set(), businesses={BUSINESS: "Contoso Lunch Delivery"},
+                                business_addresses={BUSINESS: {"city": "Milano",
+                                                               "countryOrRegion": "Italia"}})
     async with running_emulator(settings) as emu:
         authority.on_issue = emu.emulator.add_token
         for n in range(120):  # more than one page of 100
@@ -170,6 +172,8 @@ async def test_all_good_prints_each_verdict_line(
         f"cloud      Global ({emu.url}, v1.0)",
         f"sign-in    client_secret, tenant {TENANT}, app {CLIENT_ID}",
         f"business   Contoso Lunch Delivery ({BUSINESS})",
+        "phones     numbers without a country code are read as Italy (+39): from the address "
+        "of Contoso Lunch Delivery",
         "read       ok (first page: 100 customers, more on later pages)",
         f"create     permitted ({WRITE}, application)",
         "verdict    ready: a run would work",

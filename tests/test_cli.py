@@ -152,8 +152,10 @@ def test_failures_file_fixed_and_reimported_sends_exactly_its_rows(
 
 
 def test_dry_run_sends_nothing_and_writes_bodies(tmp_path: Path) -> None:
-    # A base URL where nothing listens: any network call would fail the run.
-    config = write_config(tmp_path / "c.toml", "http://127.0.0.1:9")
+    # A base URL where nothing listens: any network call would fail the run. A dry run reads
+    # no business, and the American sample names no country for every number: the config does.
+    config = write_config(tmp_path / "c.toml", "http://127.0.0.1:9",
+                          extra='[mapping]\ndefault_region = "US"\n')
     out = tmp_path / "out"
     code = run_cli(str(SAMPLES / "customers.xlsx"), "--config", str(config), "--out", str(out),
                    "--dry-run")

@@ -453,7 +453,9 @@ READ: list[tuple[str, Build, Read]] = [
      Read([(2, "valid", "Zoë")])),
     ("utf16-with-bom-excel-unicode-text", text("unicode.txt", "\ufeffName\tEmail\nZoë,Lee\tz@x.org\n",
                                                "utf-16-le"), Read([(2, "valid", "Zoë,Lee")])),
-    ("windows-1252", text("ansi.csv", "Name;Email\nZoë;z@x.org\n", "cp1252"), Read([(2, "valid", "Zoë")])),
+    # (One word "Zoë" is as much Lithuanian cp1257 "Zoė": a file that short is refused.)
+    ("windows-1252", text("ansi.csv", "Name;Email\nZoë Ibáñez;z@x.org\n", "cp1252"),
+     Read([(2, "valid", "Zoë Ibáñez")])),
     ("quoted-newlines-and-delimiters", text("quoted.csv", 'Name,Email,Street\n"Lee, Ann",a@x.org,'
                                            '"1 Main St\nFlat 2"\n'),
      Read([(2, "valid", "Lee, Ann")])),

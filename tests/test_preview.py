@@ -27,12 +27,16 @@ def test_sample_workbook_preview_names_sheet_mapping_counts_and_problems() -> No
     assert columns["Home ZIP"] == "home.postalCode"
     assert columns["Mobile"] == "phone.mobile"
     assert p.ignored == ["Notes"]
-    assert (p.rows, p.valid, p.invalid, p.exit_code) == (10, 8, 2, 1)
+    # Alex Wilber's 2065550100 has no +1 and nothing in the sheet names one country: it is
+    # refused with the hint, not read as a US (or German) number.
+    assert (p.rows, p.valid, p.invalid, p.exit_code) == (10, 7, 3, 1)
     assert [str(x) for x in p.problems] == [
+        "row 6, Home phone: '2065550100' has no country code; write it as +<country code> "
+        "<number>, or set [mapping] default_region",
         "row 9, Email: 'joe@' has no domain after the @",
         "row 10, Customer name: name is required; fill in 'Customer name'",
     ]
-    assert [s.row for s in p.samples] == [4, 5, 6]
+    assert [s.row for s in p.samples] == [4, 5, 7]
     adele = p.samples[1].body
     assert adele["displayName"] == "Adele Vance"
     assert adele["addresses"][0]["postalCode"] == "02134"
@@ -56,7 +60,7 @@ def test_text_output_shows_csv_encoding_delimiter_table_and_bodies() -> None:
     assert "(CSV, utf-8, comma-separated), header on row 1" in text
     assert "  Customer name     -> displayName\n" in text
     assert "  Notes             -> ignored\n" in text
-    assert "Rows:     10: 8 valid, 2 invalid" in text
+    assert "Rows:     10: 7 valid, 3 invalid" in text
     assert "  row 7, Email: 'joe@' has no domain after the @\n" in text
     assert "The first 3 customers as they will be created (Graph v1.0):" in text
     assert '      "displayName": "Joni Sherman",' in text
@@ -116,10 +120,12 @@ def test_json_is_one_document_with_everything(capsys: pytest.CaptureFixture[str]
     assert data["sheet"] == "Customers" and data["header_row"] == 3
     assert {"header": "Email", "field": "emailAddress"} in data["columns"]
     assert data["ignored"] == ["Notes"]
-    assert (data["rows"], data["valid"], data["invalid"], data["exit_code"]) == (10, 8, 2, 1)
-    assert data["problems"][0] == {"row": 9, "column": "Email", "value": "joe@",
+    assert (data["rows"], data["valid"], data["invalid"], data["exit_code"]) == (10, 7, 3, 1)
+    assert data["problems"][1] == {"row": 9, "column": "Email", "value": "joe@",
                                    "message": "'joe@' has no domain after the @"}
     assert len(data["samples"]) == 3
+    assert data["phone_region"]["region"] == ""
+    assert data["encoding_how"] == "from its bytes" or data["kind"] == "xlsx"
     assert data == json.loads(to_json(build_preview(Config(), SAMPLES / "customers.xlsx")))
 
 
@@ -158,7 +164,7 @@ def test_subprocess_json_preview_and_documented_options() -> None:
          "json"], capture_output=True, text=True, timeout=HANG, cwd=ROOT,
     )
     assert proc.returncode == 1, proc.stderr
-    assert json.loads(proc.stdout)["invalid"] == 2
+    assert json.loads(proc.stdout)["invalid"] == 3
     assert proc.stderr == ""
     manual = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs").rglob("*.md"))
     for option in ("preview", "init", "--format", "--output", "--force", "--inbox", "--settle",
@@ -172,7 +178,7 @@ def test_preview_names_the_rows_a_run_will_report_as_duplicates() -> None:
 
     root = Path(__file__).resolve().parent.parent
     preview = build_preview(Config(), root / "samples" / "customers.xlsx")
-    assert (preview.valid, preview.invalid, preview.duplicates) == (8, 2, 1)
+    assert (preview.valid, preview.invalid, preview.duplicates) == (7, 3, 1)
     assert preview.first_duplicates == ((11, 5),)
     assert "row 11 repeats row 5" in render_text(preview)
     assert to_dict(preview)["duplicates"] == 1

@@ -58,6 +58,8 @@ async def emu() -> AsyncIterator[RunningEmulator]:
 def make_config(tmp_path: Path, url: str = "http://127.0.0.1:9") -> Config:
     return parse_config({
         "graph": {"base_url": url, "business_id": BIZ},
+        # samples/customers.csv is American: numbers without +1, some rows without a country
+        "mapping": {"default_region": "US"},
         "limits": {"timeout": 5, "max_backoff": 0.2},
         "report": {"dir": str(tmp_path / "runs")},
         "state": {"dir": str(tmp_path / "state")},

@@ -148,7 +148,7 @@ async def _handle(
             ex, 403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."
         )
     if route.kind == BUSINESS:
-        return Outcome(200, _business_body(op, business))
+        return Outcome(200, _business_body(op, business, emu.settings))
     body: Any = None
     if op.method in ("POST", "PATCH"):
         body = parse_json(op, raw_body)
@@ -252,15 +252,42 @@ def _entity(op: Operation, customer: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _business_body(op: Operation, business: tuple[str, str]) -> dict[str, Any]:
+# A sandbox business's address by its mailbox domain's country code; anything else: Redmond.
+_SANDBOX_ADDRESSES: dict[str, tuple[str, str, str, str]] = {
+    "it": ("Via Roma 1", "Milano", "20121", "Italy"),
+    "de": ("Hauptstraße 1", "Hamburg", "20095", "Germany"),
+    "fr": ("1 rue de Rivoli", "Paris", "75001", "France"),
+    "es": ("Calle Mayor 1", "Madrid", "28013", "Spain"),
+    "mx": ("Avenida Reforma 1", "Ciudad de México", "06600", "Mexico"),
+    "pl": ("ul. Piotrkowska 1", "Łódź", "90-001", "Poland"),
+    "jp": ("1-1 Marunouchi", "Tokyo", "100-0005", "Japan"),
+    "uk": ("1 High Street", "London", "SW1A 1AA", "United Kingdom"),
+}
+_US_ADDRESS = ("1 Microsoft Way", "Redmond", "98052", "United States")
+
+
+def _business_address(settings: Any, business_id: str) -> dict[str, str]:
+    given = {k.casefold(): v for k, v in settings.business_addresses.items()}
+    if business_id.casefold() in given:
+        return dict(given[business_id.casefold()])
+    tld = business_id.rpartition(".")[2].casefold()
+    street, city, postal, country = _SANDBOX_ADDRESSES.get(tld, _US_ADDRESS)
+    return {"street": street, "city": city, "state": "WA" if country == "United States" else "",
+            "countryOrRegion": country, "postalCode": postal}
+
+
+def _business_body(op: Operation, business: tuple[str, str],
+                   settings: Any = None) -> dict[str, Any]:
     business_id, name = business
+    phones = {k.casefold(): v for k, v in settings.business_phones.items()} if settings else {}
     return {
         "@odata.context": f"{op.exchange.base_url}/{op.route.version}/$metadata#"
         "solutions/bookingBusinesses/$entity",
         "id": business_id,
         "displayName": name,
         "businessType": "",
-        "phone": "",
+        "address": _business_address(settings, business_id) if settings else None,
+        "phone": phones.get(business_id.casefold(), ""),
         "email": business_id if "@" in business_id else "",
         "webSiteUrl": "",
         "defaultCurrencyIso": "USD",

@@ -22,6 +22,11 @@ class EmulatorSettings:
     tokens: set[str] | None = None
     businesses: dict[str, str] | None = None
     read_only_businesses: set[str] = field(default_factory=set)
+    # Business id -> its address (physicalAddress: street, city, state, countryOrRegion,
+    # postalCode) and phone, as GET /solutions/bookingBusinesses/{id} gives them. A business
+    # not listed is in the country its mailbox domain names (contoso.it: Italy), else in the US.
+    business_addresses: dict[str, dict[str, str]] = field(default_factory=dict)
+    business_phones: dict[str, str] = field(default_factory=dict)
     # Bookings serves four concurrent requests per app id and booking mailbox; the fifth gets 429.
     max_concurrent: int = 4
     retry_after: float = 0.2  # seconds, sent in the Retry-After of the emulator's own 429s

@@ -8,7 +8,8 @@ that feed nothing; ``header_fit`` says how well a row of headers maps, so that t
 the sheet and the header row. ``export_row`` goes the other way: a customer as a row that
 maps back with no config. The customer keys say when two customers are the same one. Pure:
 no files, no network, no clock, so worker processes can map rows in parallel and tests need
-nothing but values.
+nothing but values. ``sheet_evidence``, ``business_region`` and ``choose_region``
+(regions.py) say which country numbers written without a country code belong to.
 """
 
 from .exportrow import EXPORT_FIELDS, ID_COLUMN, export_headers, export_row
@@ -29,6 +30,7 @@ from .mapper import (
     map_row,
     to_body,
 )
+from .regions import PhoneRegion, business_region, choose_region, sheet_evidence
 
 __all__ = [
     "EXPORT_FIELDS",
@@ -46,7 +48,10 @@ __all__ = [
     "HeaderFit",
     "MapOptions",
     "NoNameColumn",
+    "PhoneRegion",
     "build_mapping",
+    "business_region",
+    "choose_region",
     "customer_key",
     "describe_problem",
     "detect_field",
@@ -61,5 +66,6 @@ __all__ = [
     "map_row",
     "name_key",
     "name_phone_key",
+    "sheet_evidence",
     "to_body",
 ]

@@ -12,6 +12,7 @@ normalisation, E.164 phones, country names) happens here, on purpose. What a row
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -59,16 +60,23 @@ _MANY_NUMBERS = re.compile(r"\s*(?::::|;|\n|\s/\s)\s*")
 
 @dataclass(frozen=True)
 class MapOptions:
-    default_region: str = "US"  # reads phone numbers written without a country code
+    # Reads phone numbers written without a country code when the row names no country; ""
+    # (no region known) refuses them. The run decides it (map/regions.py), not a US default.
+    default_region: str = ""
     max_name_length: int = 255
     # A phone number that cannot be read: "reject" the row, "drop" the number, or "keep" it as
     # written. Whatever is dropped or kept is named in the row's warnings.
     unreadable_phone: str = "reject"
+    # A country nobody can read ("D"): the same choices; "" follows unreadable_phone.
+    unreadable_country: str = ""
     keep_title: bool = False  # "Dr." of a title column goes in front of the name
     # Given and family name columns make "given family", or "family given" (as Japanese,
     # Chinese, Korean, Hungarian and Vietnamese write them); "auto": as the sheet's language.
     name_order: str = "auto"
     language: str = ""  # the sheet's language, when the mapping that tells it is not at hand
+    # Said in the warnings of a row whose number was read in ``default_region`` while the
+    # sheet points to another country: such a number is never sent silently.
+    region_warning: str = ""
 
     def __post_init__(self) -> None:
         if self.name_order not in NAME_ORDERS:
@@ -82,6 +90,13 @@ class MapOptions:
         if self.unreadable_phone not in UNREADABLE_PHONE:
             raise ConfigError(f"mapping.unreadable_phone must be one of "
                               f"{', '.join(UNREADABLE_PHONE)}, not {self.unreadable_phone!r}")
+        if self.unreadable_country not in ("", *UNREADABLE_PHONE):
+            raise ConfigError(f"mapping.unreadable_country must be one of "
+                              f"{', '.join(UNREADABLE_PHONE)}, not {self.unreadable_country!r}")
+
+    @property
+    def country_policy(self) -> str:
+        return self.unreadable_country or self.unreadable_phone
 
     @classmethod
     def of(cls, section: MappingSection, mapping: ColumnMapping | None = None) -> MapOptions:
@@ -91,8 +106,13 @@ class MapOptions:
         if order == "auto" and mapping is not None:
             order = "family_given" if mapping.language in FAMILY_FIRST else "given_family"
         return cls(default_region=section.default_region, max_name_length=section.max_name_length,
-                   unreadable_phone=section.unreadable_phone, keep_title=section.keep_title,
+                   unreadable_phone=section.unreadable_phone,
+                   unreadable_country=section.unreadable_country, keep_title=section.keep_title,
                    name_order=order, language=mapping.language if mapping else "")
+
+    def with_region(self, region: str, warning: str = "") -> MapOptions:
+        """These options, reading numbers without a country code as ``region``."""
+        return dataclasses.replace(self, default_region=region, region_warning=warning)
 
 
 def map_row(row: Row, mapping: ColumnMapping, options: MapOptions) -> MappedRow:
@@ -113,15 +133,18 @@ def map_row(row: Row, mapping: ColumnMapping, options: MapOptions) -> MappedRow:
     name = _name(values, size, plan, headers, options, problems, order == "family_given", joiner,
                  language == "vi")
     email = _email(values, size, plan, headers, problems, warnings) if plan.emails else ""
-    addresses, region = _addresses(values, size, plan, headers, problems)
+    addresses, region = _addresses(values, size, plan, headers, problems, warnings,
+                                   options.country_policy)
 
     phones: tuple[Phone, ...] = ()
     if plan.phones:
         # A number without a country code belongs where the customer lives, if we know that.
         if region is None and 0 <= plan.phone_country < size:
             region = _region_of(clean_words(values[plan.phone_country]))
+        assumed = region is None and bool(options.region_warning)
         region = region or phone_region(options.default_region)
-        phones = _phones(values, size, plan, headers, region, options, problems, warnings)
+        phones = _phones(values, size, plan, headers, region, options, problems, warnings,
+                         assumed)
 
     lost = tuple(warnings) if warnings else ()
     if problems or not name:
@@ -147,7 +170,7 @@ def _email(values: tuple[str, ...], size: int, plan: Plan, headers: tuple[str, .
         text = clean(values[i]) if i < size else ""
         if not text:
             continue
-        for piece in _split(text, ":::") if ":::" in text else (text,):
+        for piece in _emails_in(text):
             if not decided:
                 decided = True
                 try:
@@ -160,14 +183,26 @@ def _email(values: tuple[str, ...], size: int, plan: Plan, headers: tuple[str, .
     return email
 
 
+_MANY_EMAILS = re.compile(r"\s*(?::::|[,;\n]|\s/\s)\s*|\s+(?=\S+@)")
+
+
+def _emails_in(text: str) -> list[str] | tuple[str]:
+    """The addresses of one cell: Google's " ::: ", or several written apart by , ; a line
+    break or spaces ("a@x.de, b@x.de"); a cell without a second "@" is one address."""
+    if text.count("@") < 2:
+        return _split(text, ":::") if ":::" in text else (text,)
+    return [p for p in (clean(part) for part in _MANY_EMAILS.split(text)) if p]
+
+
 def _split(text: str, separator: str) -> list[str]:
     return [p for p in (clean(part) for part in text.split(separator)) if p]
 
 
 def _phones(values: tuple[str, ...], size: int, plan: Plan, headers: tuple[str, ...],
             region: str | None, options: MapOptions, problems: list[Problem],
-            warnings: list[str]) -> tuple[Phone, ...]:
-    """Every number of every phone column, typed, each number once."""
+            warnings: list[str], assumed: bool = False) -> tuple[Phone, ...]:
+    """Every number of every phone column, typed, each number once. ``assumed``: the region
+    is the run's, which the sheet contradicts; each number read in it is named."""
     phones: list[Phone] = []
     seen: set[str] = set()
     for kind, i, label in plan.phones:
@@ -182,6 +217,8 @@ def _phones(values: tuple[str, ...], size: int, plan: Plan, headers: tuple[str, 
         for piece in [p for p in _MANY_NUMBERS.split(text) if p] if many else (text,):
             try:
                 number = normalise_phone(piece, region)
+                if assumed and not piece.startswith(("+", "00")):
+                    warnings.append(f"{headers[i]}: {quote(piece)} {options.region_warning}")
             except Invalid as exc:
                 if options.unreadable_phone == "reject":
                     problems.append(Problem(str(exc), headers[i], piece))
@@ -198,8 +235,11 @@ def _phones(values: tuple[str, ...], size: int, plan: Plan, headers: tuple[str, 
 
 
 def _addresses(values: tuple[str, ...], size: int, plan: Plan, headers: tuple[str, ...],
-               problems: list[Problem]) -> tuple[list[Address], str | None]:
-    """The row's addresses, and the phone region of the first one with a known country."""
+               problems: list[Problem], warnings: list[str],
+               policy: str = "reject") -> tuple[list[Address], str | None]:
+    """The row's addresses, and the phone region of the first one with a known country. A
+    country nobody can read refuses the row, is left out or is sent as written (``policy``,
+    as for phones), named in the warnings unless refused."""
     addresses: list[Address] = []
     region = None
     for kind, columns, whole, label in plan.addresses:
@@ -224,7 +264,13 @@ def _addresses(values: tuple[str, ...], size: int, plan: Plan, headers: tuple[st
                 country = found.name
                 region = region or phone_region(found.alpha_2)
             except Invalid as exc:
-                problems.append(Problem(str(exc), headers[sources[7]], country))
+                if policy == "reject":
+                    problems.append(Problem(str(exc), headers[sources[7]], country))
+                elif policy == "drop" or has_control(country):
+                    warnings.append(f"{headers[sources[7]]}: {exc}; left out")
+                    country = ""
+                else:
+                    warnings.append(f"{headers[sources[7]]}: {exc}; sent as written")
         if house:
             street = f"{street} {house}" if street else house
         if street2 or street3:

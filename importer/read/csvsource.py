@@ -1,8 +1,11 @@
 """CSV text into rows of cells: encoding, delimiter and line endings worked out from the bytes.
 
-UTF-8 (with or without BOM), UTF-16 (Excel's "Unicode Text", with or without BOM) or
-Windows-1252; separated by , ; tab or | (sniffed from the first records). No byte sequence may
-crash the reader: an unreadable file is an ``InputError`` naming the row.
+UTF-8 (with or without BOM), UTF-16 (Excel's "Unicode Text", with or without BOM), or the
+code page its words are spelt in (encodings.py: every Windows ANSI code page, ISO-8859-x,
+KOI8, EUC, GB18030, Big5, Mac Roman), or refused naming the candidates when two fit; the
+person's ``[input] encoding`` / ``--encoding`` wins over all of it. Separated by , ; tab or |
+(sniffed from the first records). No byte sequence may crash the reader: an unreadable file is
+an ``InputError`` naming the row.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ import contextlib
 import csv
 import io
 import itertools
-from collections.abc import Generator
+import unicodedata
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 from importer.errors import InputError
+from importer.read.encodings import Detected, canonical_codec, detect, scan_words
 from importer.read.sources import OLE_MAGIC, ZIP_MAGIC, os_message
 
 __all__ = ["CsvSource"]
@@ -30,15 +35,6 @@ EXCEL_CELL_CHARS = 32_767
 _BINARY_SHARE = 0.05
 
 
-def _latin1_fallback(exc: UnicodeError) -> tuple[str, int]:
-    # cp1252 leaves 0x81 0x8D 0x8F 0x90 0x9D undefined; Windows itself maps them to the C1
-    # controls of the same code, which is what latin-1 does.
-    if not isinstance(exc, UnicodeDecodeError):
-        raise exc
-    return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
-
-
-codecs.register_error("importer-latin1-fallback", _latin1_fallback)
 
 
 class CsvSource:
@@ -47,7 +43,8 @@ class CsvSource:
     sheet: str | None = None
     column_offset = 0
 
-    def __init__(self, file: Path, shown: str, head: bytes, *, tab_first: bool) -> None:
+    def __init__(self, file: Path, shown: str, head: bytes, *, tab_first: bool,
+                 encoding: str = "") -> None:
         self.notes: list[str] = []
         self._file = file
         self._shown = shown
@@ -63,8 +60,20 @@ class CsvSource:
                 "this is an old Excel .xls or a password-protected workbook, "
                 "not CSV text; save it as .xlsx or CSV without a password",
             )
-        self._codec, self.encoding = _detect_encoding(file, shown)
-        self._errors = "importer-latin1-fallback" if self._codec == "cp1252" else "replace"
+        if encoding:
+            named = canonical_codec(encoding)
+            if named is None:
+                raise InputError(shown, f"unknown encoding {encoding!r} ([input] encoding or "
+                                        "--encoding); use a name such as cp1250, iso-8859-2, "
+                                        "cp932 or utf-8")
+            self.encoding, self._codec = named
+            self.encoding_how = "as set in the config or with --encoding"
+        else:
+            self._codec, self.encoding, self.encoding_how = _detect_encoding(file, shown)
+        # A code page the detector chose reads every byte or stops at the row that it cannot
+        # (past the words it saw); UTF-8 was checked whole, so nothing is replaced there.
+        self._errors = "replace" if self._codec.startswith("utf") else "strict"
+        self._compose = self._codec == "cp1258"  # Vietnamese: letter + tone mark -> one letter
         self._open: list[io.TextIOWrapper] = []
         self.delimiter = self._sniff_delimiter(tab_first or self._codec.startswith("utf-16"))
         self.check()
@@ -76,7 +85,10 @@ class CsvSource:
             # newline=None turns CRLF, lone CR and mixed endings into "\n", inside quoted
             # cells too; NUL characters are dropped as no spreadsheet means them. That frees
             # NUL to mark the end of the file: a quote still open there swallows it (below).
-            lines = (line.replace("\0", "") if "\0" in line else line for line in text)
+            lines: Iterator[str] = (line.replace("\0", "") if "\0" in line else line
+                                    for line in text)
+            if self._compose:
+                lines = (unicodedata.normalize("NFC", line) for line in lines)
             records = csv.reader(itertools.chain(lines, [_END]), delimiter=self.delimiter)
             for number, cells in enumerate(records, 1):
                 if cells and _END in cells[-1]:
@@ -97,10 +109,30 @@ class CsvSource:
                     'a quote (") is probably not closed, so the rest runs together'
                 )
             raise InputError(self._shown, f"cannot read the CSV: {exc}{hint}", row=number + 1) from None
+        except UnicodeDecodeError as exc:
+            line, byte = self._first_bad_line()
+            raise InputError(
+                self._shown,
+                f"line {line}: byte 0x{byte or exc.object[exc.start]:02X} is not a character of "
+                f"{self.encoding} (the encoding {self.encoding_how}); name the file's encoding "
+                'with --encoding NAME or [input] encoding = "NAME"',
+            ) from None
         except OSError as exc:
             raise InputError(self._shown, os_message(exc)) from None
         finally:
             self._forget(text)
+
+    def _first_bad_line(self) -> tuple[int, int]:
+        """(line number, byte) of the first byte the encoding cannot read: the text is decoded
+        ahead in blocks, so the row being read when it failed is not where the byte is."""
+        decoder = codecs.getincrementaldecoder(self._codec)()
+        with open(self._file, "rb") as stream:
+            for number, line in enumerate(stream, 1):
+                try:
+                    decoder.decode(line)
+                except UnicodeDecodeError as exc:
+                    return number, exc.object[exc.start]
+        return 0, 0
 
     def check(self) -> None:
         """Read the whole file once, so that a broken row deep inside stops the run before
@@ -121,12 +153,13 @@ class CsvSource:
         if text in self._open:  # close() may have come first
             self._open.remove(text)
 
-    def _open_text(self) -> io.TextIOWrapper:
+    def _open_text(self, errors: str = "") -> io.TextIOWrapper:
         try:
             raw = open(self._file, "rb")  # noqa: SIM115 - closed by iter_raw or close()
         except OSError as exc:
             raise InputError(self._shown, os_message(exc)) from None
-        text = io.TextIOWrapper(raw, encoding=self._codec, errors=self._errors, newline=None)
+        text = io.TextIOWrapper(raw, encoding=self._codec, errors=errors or self._errors,
+                                newline=None)
         self._open.append(text)
         return text
 
@@ -140,8 +173,9 @@ class CsvSource:
             )
 
     def _sniff_delimiter(self, tab_first: bool) -> str:
-        """The candidate that splits the first records into the same number (>= 2) of cells."""
-        text = self._open_text()
+        """The candidate that splits the first records into the same number (>= 2) of cells.
+        (A byte the encoding lacks is the rows' to report, with its row number.)"""
+        text = self._open_text("replace")
         try:
             sample = text.read(_SNIFF_CHARS)
             if len(sample) == _SNIFF_CHARS and "\n" in sample:
@@ -171,31 +205,58 @@ class CsvSource:
         return best
 
 
-def _detect_encoding(file: Path, shown: str) -> tuple[str, str]:
-    """(codec to open with, name to report). UTF-8 is checked over the whole file, streamed,
-    because the first non-UTF-8 byte of a Windows export can sit anywhere, even at the end."""
+def _detect_encoding(file: Path, shown: str) -> tuple[str, str, str]:
+    """(codec to open with, name to report, how it was told). UTF-8 is checked over the whole
+    file, streamed, because the first non-UTF-8 byte of a Windows export can sit anywhere,
+    even at the end; a file that is not UTF-8 is streamed once more for its words."""
     try:
         with open(file, "rb") as stream:
             head = stream.read(4096)
             if head.startswith(codecs.BOM_UTF8):
-                return "utf-8-sig", "utf-8-sig"
+                return "utf-8-sig", "utf-8-sig", "from its byte-order mark"
             if head.startswith(codecs.BOM_UTF16_LE):
-                return "utf-16", "utf-16-le"
+                return "utf-16", "utf-16-le", "from its byte-order mark"
             if head.startswith(codecs.BOM_UTF16_BE):
-                return "utf-16", "utf-16-be"
+                return "utf-16", "utf-16-be", "from its byte-order mark"
             guess = _guess_utf16(head)
             if guess:
-                return guess, guess
+                return guess, guess, "from its bytes"
             stream.seek(0)
             decoder = codecs.getincrementaldecoder("utf-8")()
-            while chunk := stream.read(_VALIDATE_CHUNK):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return "cp1252", "cp1252"
+            try:
+                while chunk := stream.read(_VALIDATE_CHUNK):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+                return "utf-8", "utf-8", "from its bytes"
+            except UnicodeDecodeError:
+                pass
+            stream.seek(0)
+            _refuse_binary_bytes(stream.read(_SNIFF_CHARS), shown)
+            stream.seek(0)
+            found = detect(scan_words(iter(lambda: stream.read(_VALIDATE_CHUNK), b"")))
     except OSError as exc:
         raise InputError(shown, os_message(exc)) from None
-    return "utf-8", "utf-8"
+    if isinstance(found, Detected):
+        return found.codec, found.encoding, found.how
+    if not found.candidates:
+        raise InputError(shown, "the file is not text in any encoding known here (it is not "
+                                "UTF-8 and no code page reads its words); save it from Excel "
+                                'as "CSV UTF-8", or name its encoding with --encoding NAME')
+    readings = ", ".join(f"{name} ({found.samples[name]!r})" if name in found.samples else name
+                         for name in found.candidates[:4])
+    raise InputError(shown, f"cannot tell which encoding the file is in: it reads as {readings}; "
+                            "name the right one with --encoding NAME or [input] encoding = "
+                            '"NAME" in the config (or save it from Excel as "CSV UTF-8")')
+
+
+def _refuse_binary_bytes(sample: bytes, shown: str) -> None:
+    controls = sum(sample.count(bytes([b])) for b in range(32) if b not in (9, 10, 13, 0))
+    if sample and controls > _BINARY_SHARE * len(sample):
+        raise InputError(
+            shown,
+            "this is not CSV text (it holds binary data); export the spreadsheet as CSV "
+            "or save it as .xlsx",
+        )
 
 
 def _guess_utf16(sample: bytes) -> str | None:

@@ -47,13 +47,14 @@ RECORDS_NAME = "records"
 
 
 def open_source(source: Any, *, sheet: str | None = None, score: HeaderScore | None = None,
-                max_read_mb: float = DEFAULT_MAX_READ_MB, header: bool = True) -> LoadedInput:
+                max_read_mb: float = DEFAULT_MAX_READ_MB, header: bool = True,
+                encoding: str = "") -> LoadedInput:
     """Open a path (str or os.PathLike), a pandas DataFrame, or an iterable of mappings.
     ``score`` and ``max_read_mb`` are open_input's, for a file: how a header row fits customer
     data, and the memory a workbook's read may hold ([limits] max_read_mb)."""
     if isinstance(source, str | Path) or hasattr(source, "__fspath__"):
         return open_input(source, sheet=sheet, score=score, max_read_mb=max_read_mb,
-                          header=header)
+                          header=header, encoding=encoding)
     if isinstance(source, LoadedInput):
         return source
     if is_frame(source):

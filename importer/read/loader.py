@@ -224,6 +224,7 @@ def open_input(
     score: HeaderScore | None = None,
     max_read_mb: float = DEFAULT_MAX_READ_MB,
     header: bool = True,
+    encoding: str = "",
 ) -> LoadedInput:
     """Open a .csv/.txt/.tsv, .xlsx/.xlsm, .xls, .xlsb or .ods file, find its header row and
     check the headers. With ``header=False`` the file has none: every row is data, and the
@@ -232,7 +233,8 @@ def open_input(
     With ``score``, a workbook's sheet (unless ``sheet`` names one) and the header row below a
     title block are the ones whose header fits customer data best; without it, the first sheet
     with data and its first row with two filled cells. A workbook whose reading would hold more
-    than ``max_read_mb`` MiB is refused before it is read (budget.py)."""
+    than ``max_read_mb`` MiB is refused before it is read (budget.py). ``encoding`` names a
+    CSV's code page instead of detecting it ([input] encoding)."""
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
     shown = str(path)
@@ -247,7 +249,7 @@ def open_input(
     source: Source
     try:
         if suffix in CSV_SUFFIXES:
-            source = CsvSource(file, shown, head, tab_first=suffix == ".tsv")
+            source = CsvSource(file, shown, head, tab_first=suffix == ".tsv", encoding=encoding)
             if sheet is not None:
                 source.notes.append(f"sheet {sheet!r} ignored: a CSV file has no sheets")
         else:
@@ -274,6 +276,7 @@ def load_source(source: Source, shown: str, chunk_size: int = 2000,
             header_row=layout.header_row,
             sheet=source.sheet,
             encoding=source.encoding,
+            encoding_how=getattr(source, "encoding_how", ""),
             delimiter=source.delimiter,
             report_columns=layout.report_columns,
         )

@@ -19,7 +19,7 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Awaitable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,6 +43,7 @@ class BusinessRun:
     journal: Journal
     index: ExistingIndex
     reconciler: Reconciler
+    info: dict[str, Any] = field(default_factory=dict)  # the business as Graph gave it
 
     def close(self, *, finished: bool) -> None:
         if finished:
@@ -154,7 +155,7 @@ class Sync:
                 log.info("%s: continuing the interrupted run over this file", business_id)
             log.info("importing into %s (%s), which holds %d customer(s)",
                      info.get("displayName") or business_id, business_id, index.count)
-            run = BusinessRun(business_id, lock, journal, index, Reconciler(self.client))
+            run = BusinessRun(business_id, lock, journal, index, Reconciler(self.client), info)
             self.runs[lane] = run
             return run
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import importlib.resources
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -32,11 +33,12 @@ from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 
-from ..config import Config
-from ..errors import ConfigError, InputError
-from ..map import IGNORE
+from ..config import Config, validate
+from ..errors import ConfigError, ImporterError, InputError
+from ..map import IGNORE, PhoneRegion
 from ..previewer import build_preview, to_dict
-from ..read import ReadBusy
+from ..read import ENCODINGS, ReadBusy
+from ..runner import business_phone_region
 from ..signin import TokenSource
 from . import mapping, memory, pages
 from .malformed import malformed_requests
@@ -97,9 +99,12 @@ class _State:
     csrf: Csrf
     reading: asyncio.Semaphore
     waiting: int = 0
+    business: PhoneRegion | None = None  # the business's country, once read
+    business_lock: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
 
 
 STATE = web.AppKey("state", _State)
+log = logging.getLogger("importer.web")
 
 
 def create_app(config: Config, tokens: TokenSource | None,
@@ -127,6 +132,7 @@ def create_app(config: Config, tokens: TokenSource | None,
         web.get("/uploads/{upload_id}", preview),
         web.get("/uploads/{upload_id}/preview.json", preview_json),
         web.post("/uploads/{upload_id}/mapping", choose_mapping),
+        web.post("/uploads/{upload_id}/reading", choose_reading),
         web.post("/uploads/{upload_id}/start", start),
         web.get("/runs.json", runs_json),
         web.get("/runs/{run_id}", run_page),
@@ -189,7 +195,8 @@ def _upload_of(request: web.Request) -> Upload:
     """The upload named in the path, only for the session that made it."""
     state = _state(request)
     found = state.uploads.get(request.match_info["upload_id"], state.csrf.session(request))
-    if found is None or found.preview is None:
+    # (An upload without a preview is being read, or waits for its encoding to be chosen.)
+    if found is None or (found.preview is None and not found.reading_error):
         raise web.HTTPNotFound(text="No such upload: it was deleted after its import or after an "
                                     "hour unused, or it belongs to another browser. Upload it again.")
     return found
@@ -281,6 +288,14 @@ async def upload(request: web.Request) -> web.Response:
         state.uploads.discard(stored.id)
         return _busy(request)
     except (InputError, ConfigError) as exc:
+        if isinstance(exc, InputError) and _undecided(exc):
+            # Kept: the page asks which code page it is in, then reads it again.
+            stored.reading_error = _input_message(stored, exc)
+            if _wants_json(request):
+                return web.json_response({"error": stored.reading_error, "upload_id": stored.id,
+                                          "reading_url": f"/uploads/{stored.id}/reading"},
+                                         status=400)
+            raise web.HTTPSeeOther(f"/uploads/{stored.id}") from None
         state.uploads.discard(stored.id)
         return _refuse(request, 400, _input_message(stored, exc))
     if _wants_json(request):
@@ -327,16 +342,20 @@ async def _enter_gate(state: _State) -> None:
 
 async def _read_preview(state: _State, stored: Upload, config: Config | None = None, *,
                         require_name: bool = False) -> dict[str, Any]:
-    """Read one upload at a time (a new upload's preview, or a mapping change's), so that the
-    memory the page holds is one read's budget however many arrive at once; what the read let
-    go is handed back to the system. ``config``: the page's own, or one with a chosen mapping.
-    An import's read counts against the same budget (read/budget.py): a read that does not fit
+    """Read one upload at a time (a new upload's preview, a mapping change's, or a change of
+    its encoding or phone region), so that the memory the page holds is one read's budget
+    however many arrive at once; what the read let go is handed back to the system.
+    ``config``: the page's own with this upload's choices, or one with a chosen mapping. An
+    import's read counts against the same budget (read/budget.py): a read that does not fit
     beside it raises ReadBusy. A new upload's sheet none of whose columns is recognised opens
-    the mapping step all the same (``require_name`` False); a chosen mapping must name one."""
+    the mapping step all the same (``require_name`` False); a chosen mapping must name one.
+    The business's country is asked before the gate is taken, so the gate is never held
+    through a sign-in or a Graph call."""
+    business = await _business_region(state)
     await _enter_gate(state)
-    reading = asyncio.ensure_future(asyncio.to_thread(_preview, config or state.config,
-                                                      stored.path, stored.sheet,
-                                                      require_name=require_name))
+    reading = asyncio.ensure_future(asyncio.to_thread(
+        _preview, config or _config_of(state.config, stored), stored.path, stored.sheet, business,
+        require_name=require_name))
 
     def done(_: object) -> None:  # only when the read has ended, even if the request has not
         state.reading.release()
@@ -367,10 +386,45 @@ def shown_name(filename: str | None) -> str:
     return name[:200] or "upload"
 
 
-def _preview(config: Config, path: Path, sheet: str | None, *,
-             require_name: bool = True) -> dict[str, Any]:
+def _config_of(config: Config, found: Upload) -> Config:
+    """The config with the page's choices for this upload: columns, encoding, phone region."""
+    config = mapping.with_columns(config, found.columns)
+    if found.encoding:
+        config = config.replace("input", encoding=found.encoding)
+    if found.region:
+        config = config.replace("mapping", default_region=found.region)
+    return config
+
+
+def _undecided(exc: InputError) -> bool:
+    """The file is text, but two code pages read it equally well: the person chooses."""
+    return "cannot tell which encoding" in exc.reason
+
+
+async def _business_region(state: _State) -> PhoneRegion | None:
+    """The business's country, read once (a run reads it again), so that the page's preview
+    reads numbers as the import will. Unreadable (no sign-in yet, Graph down): None, and the
+    preview goes by the config and the sheet; the run itself then says what it used."""
+    if state.config.mapping.default_region or not state.config.graph.business_id \
+            or state.board.tokens is None:
+        return None
+    async with state.business_lock:
+        if state.business is None:
+            try:
+                found = await business_phone_region(state.config, state.board.tokens)
+            except (ImporterError, OSError) as exc:
+                # Asked once: a page whose Graph is away must not wait for it at every upload.
+                log.info("the business's country could not be read for the preview: %s", exc)
+                found = None
+            state.business = found or PhoneRegion("", "none", "the business gives no country")
+    return state.business if state.business.region else None
+
+
+def _preview(config: Config, path: Path, sheet: str | None,
+             business: PhoneRegion | None = None, *, require_name: bool = True) -> dict[str, Any]:
     """The preview as JSON, without the private path the upload is stored under."""
-    data = to_dict(build_preview(config, path, sheet, require_name=require_name))
+    data = to_dict(build_preview(config, path, sheet, require_name=require_name,
+                                 business=business))
     data.pop("path", None)
     return data
 
@@ -395,18 +449,25 @@ def _input_message(stored: Upload, exc: InputError | ConfigError) -> str:
 
 
 def _preview_page(request: web.Request, found: Upload, *, status: int = 200, error: str = "",
-                  mapping_error: str = "") -> web.Response:
+                  mapping_error: str = "", reading_error: str = "") -> web.Response:
     state = _state(request)
 
     def build(csrf: str) -> str:
-        preview = found.preview or {}
+        if found.preview is None:
+            return pages.encoding_page(upload_id=found.id, name=found.name, csrf=csrf,
+                                       message=error or found.reading_error,
+                                       encodings=ENCODINGS, business=state.config.graph.business_id)
+        reading = pages.reading_card(upload_id=found.id, preview=found.preview, csrf=csrf,
+                                     encoding=found.encoding, region=found.region,
+                                     encodings=ENCODINGS, error=reading_error)
+        preview = found.preview
         columns = mapping.columns_card(upload_id=found.id, columns=preview["columns"],
                                        csrf=csrf, error=mapping_error,
                                        samples=preview.get("column_samples") or ())
         return pages.preview_page(
             upload_id=found.id, name=found.name, preview=found.preview or {}, csrf=csrf,
             business=state.config.graph.business_id, active=_active(state), error=error,
-            columns_html=columns)
+            columns_html=columns, reading_html=reading)
 
     return _render(request, build, status)
 
@@ -418,8 +479,10 @@ async def preview(request: web.Request) -> web.Response:
 def _preview_body(found: Upload) -> dict[str, Any]:
     preview = found.preview or {}
     pairs = [(mapping.column_name(c), c["field"]) for c in preview.get("columns", [])]
+    waiting = {"error": found.reading_error,
+               "reading_url": f"/uploads/{found.id}/reading"} if found.preview is None else {}
     return {"upload_id": found.id, "name": found.name, "size": found.size, **preview,
-            "columns_snippet": mapping.snippet(pairs)}
+            "columns_snippet": mapping.snippet(pairs), **waiting}
 
 
 async def preview_json(request: web.Request) -> web.Response:
@@ -431,7 +494,9 @@ async def choose_mapping(request: web.Request) -> web.Response:
     ``{"columns": {"Header": "field" | "ignore"}}`` from a script; then the preview again."""
     state = _state(request)
     found = _upload_of(request)
-    headers = [mapping.column_name(c) for c in (found.preview or {})["columns"]]
+    if found.preview is None:
+        return _refuse(request, 409, "choose the file's encoding first")
+    headers = [mapping.column_name(c) for c in found.preview["columns"]]
     token = request.headers.get(CSRF_HEADER)
     values: dict[str, Any]
     try:
@@ -457,8 +522,8 @@ async def choose_mapping(request: web.Request) -> web.Response:
     try:
         columns = mapping.choose(headers, values)
         # Through the one gate and budget every read of the page takes.
-        preview = await _read_preview(state, found, mapping.with_columns(state.config, columns),
-                                      require_name=True)
+        config = _config_of(state.config, dataclasses.replace(found, columns=columns))
+        preview = await _read_preview(state, found, config, require_name=True)
     except (_Busy, ReadBusy):
         if _wants_json(request):
             return _busy(request)
@@ -477,6 +542,56 @@ async def choose_mapping(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/uploads/{found.id}#columns")
 
 
+async def choose_reading(request: web.Request) -> web.Response:
+    """How the file is read: its code page (``encoding``, "" to detect) and the region of
+    phone numbers without a country code (``region``, "" for the run's own choice); from the
+    page's form or JSON; then the preview again."""
+    state = _state(request)
+    found = _upload_of(request)
+    token = request.headers.get(CSRF_HEADER)
+    try:
+        if request.content_type == "application/json":
+            body = await request.json()
+            values = body if isinstance(body, dict) else {}
+        else:
+            form = await request.post()
+            token = token or str(form.get(CSRF_FIELD) or "")
+            values = {k: v for k, v in form.items() if isinstance(v, str)}
+    except ValueError:
+        return _refuse(request, 400, "the choice could not be read; reload the page and try again")
+    refused = state.csrf.check(request, token)
+    if refused:
+        return _refuse(request, 403, refused)
+    encoding = str(values.get("encoding") or "").strip()[:40]
+    region = str(values.get("region") or "").strip().upper()[:2]
+    chosen = dataclasses.replace(found, encoding=encoding, region=region)
+    try:
+        config = _config_of(state.config, chosen)
+        validate(config, "the page")
+        # Through the one gate and budget every read of the page takes.
+        preview = await _read_preview(state, found, config, require_name=False)
+    except (_Busy, ReadBusy):
+        if _wants_json(request):
+            return _busy(request)
+        busy = "the page is busy reading other uploads; choose again in a moment"
+        response = (_preview_page(request, found, status=503, error=busy) if found.preview is None
+                    else _preview_page(request, found, status=503, reading_error=busy))
+        response.headers["Retry-After"] = str(_BUSY_RETRY_SECONDS)
+        return response
+    except (InputError, ConfigError) as exc:
+        message = str(exc) if isinstance(exc, ConfigError) else _input_message(found, exc)
+        if _wants_json(request):
+            return web.json_response({"error": message}, status=400)
+        if found.preview is None:
+            return _preview_page(request, found, status=400, error=message)
+        return _preview_page(request, found, status=400, reading_error=message)
+    found.encoding, found.region, found.preview, found.reading_error = (
+        encoding, region, preview, "")
+    if _wants_json(request):
+        return web.json_response(_preview_body(found))
+    raise web.HTTPSeeOther(f"/uploads/{found.id}#reading")
+
+
 async def start(request: web.Request) -> web.Response:
     state = _state(request)
     try:
@@ -488,7 +603,8 @@ async def start(request: web.Request) -> web.Response:
     if refused:
         return _refuse(request, 403, refused)
     found = _upload_of(request)
-    assert found.preview is not None
+    if found.preview is None:
+        return _refuse(request, 409, "choose the file's encoding first")
     # The import opens its input through the gate the previews take: not beside a workbook
     # being read, and none is read beside it while it opens (its read then counts against the
     # process's one read budget for as long as it runs). run_import opens its input before
@@ -507,7 +623,8 @@ async def start(request: web.Request) -> web.Response:
     try:
         run = await state.board.start(found.path, input_name=found.name,
                                       total=int(found.preview["rows"]), sheet=found.sheet,
-                                      columns=found.columns)
+                                      columns=found.columns,
+                                      config=_config_of(state.config, found))
         found.importing = True
         assert run.task is not None
         asyncio.get_running_loop().call_soon(opened)

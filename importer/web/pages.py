@@ -135,8 +135,9 @@ def _state_badge(status: Mapping[str, Any]) -> str:
 
 def preview_page(*, upload_id: str, name: str, preview: Mapping[str, Any], csrf: str,
                  business: str, active: dict[str, Any] | None, error: str = "",
-                 columns_html: str = "") -> str:
-    """``columns_html``: the mapping step (web/mapping.py) in place of the plain column list."""
+                 columns_html: str = "", reading_html: str = "") -> str:
+    """``columns_html``: the mapping step (web/mapping.py) in place of the plain column list;
+    ``reading_html``: how the file is read (``reading_card``)."""
     p = preview
     if p.get("kind") == "csv":
         delimiter = _DELIMITERS.get(p.get("delimiter") or "", "one")
@@ -206,6 +207,7 @@ def preview_page(*, upload_id: str, name: str, preview: Mapping[str, Any], csrf:
 {notes_html}
 {start}
 </section>
+{reading_html}
 {columns_html or _columns_card(columns)}
 {_more_columns(p.get("columns_not_shown") or 0)}
 <section class="card">
@@ -218,6 +220,72 @@ def preview_page(*, upload_id: str, name: str, preview: Mapping[str, Any], csrf:
 </section>
 """
     return layout(f"Preview of {name}", body, business=business)
+
+
+def _encoding_select(encodings: Iterable[str], chosen: str, *, detect: bool = True) -> str:
+    options = ['<option value="">detect from the file</option>'] if detect else []
+    for name in ("utf-8", *encodings):
+        selected = " selected" if name == chosen else ""
+        options.append(f'<option value="{e(name)}"{selected}>{e(name)}</option>')
+    return f'<select name="encoding" id="encoding">{"".join(options)}</select>'
+
+
+def reading_card(*, upload_id: str, preview: Mapping[str, Any], csrf: str, encoding: str,
+                 region: str, encodings: Iterable[str], error: str = "") -> str:
+    """How the file is read, and the form to change it: the CSV's code page (offered when
+    it is not UTF-8, or was named) and the region of numbers without a country code."""
+    p = preview
+    lines = []
+    choose_encoding = p.get("kind") == "csv" and (
+        encoding or not str(p.get("encoding") or "").startswith("utf"))
+    if p.get("kind") == "csv":
+        how = f" ({e(p.get('encoding_how'))})" if p.get("encoding_how") else ""
+        lines.append(f'<p id="encoding-line">Text read as <b>{e(p.get("encoding"))}</b>{how}.</p>')
+    phones = p.get("phone_region") or {}
+    if phones:
+        lines.append(f'<p id="region-line">{e(phones.get("text"))}.</p>')
+        if phones.get("conflict"):
+            lines.append(f'<div class="banner warn">Numbers without a country code are '
+                         f'{e(phones["conflict"])}.</div>')
+    fields = []
+    if choose_encoding:
+        fields.append(f'<label for="encoding">Encoding</label> '
+                      f'{_encoding_select(encodings, encoding or str(p.get("encoding") or ""))}')
+    fields.append('<label for="region">Phone region</label> <input name="region" id="region" '
+                  f'size="3" maxlength="2" pattern="[A-Za-z]{{2}}" value="{e(region)}" '
+                  'placeholder="IT"> <span class="muted">two letters (IT, DE, MX); empty: '
+                  "as above</span>")
+    return f"""<section class="card" id="reading">
+<h2>How the file is read</h2>
+{_banner(error)}
+{"".join(lines)}
+<form method="post" action="/uploads/{e(upload_id)}/reading" class="reading">
+{_csrf(csrf)}
+{"<br>".join(fields)}
+<button type="submit">Read it again</button>
+</form>
+</section>"""
+
+
+def encoding_page(*, upload_id: str, name: str, csrf: str, message: str,
+                  encodings: Iterable[str], business: str) -> str:
+    """The file is text, but two code pages read it equally well: which one is it?"""
+    body = f"""
+<p class="crumbs"><a href="/">← Upload another file</a></p>
+<h1>Which encoding is {e(name)} in?</h1>
+{_banner(message)}
+<section class="card" id="reading">
+<p>Choose the code page the file was saved in (Excel on Windows saves CSV in the system's:
+cp1250 in Central Europe, cp1251 for Cyrillic, cp1252 in Western Europe and the Americas,
+cp932 in Japan …), or save it from Excel as "CSV UTF-8" and upload it again.</p>
+<form method="post" action="/uploads/{e(upload_id)}/reading" class="reading">
+{_csrf(csrf)}
+<label for="encoding">Encoding</label> {_encoding_select(encodings, "", detect=False)}
+<button type="submit" class="primary">Read it</button>
+</form>
+</section>
+"""
+    return layout(f"Encoding of {name}", body, business=business)
 
 
 def _columns_card(rows: str) -> str:

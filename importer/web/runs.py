@@ -109,8 +109,10 @@ class RunBoard:
                      if r.business == business and r.state == "running"), None)
 
     async def start(self, path: Path, *, input_name: str, total: int, sheet: str | None,
-                    columns: Mapping[str, str] | None = None) -> Run:
-        """Start a run; ``columns`` (the page's mapping step) replaces the config's [columns]."""
+                    columns: Mapping[str, str] | None = None,
+                    config: Config | None = None) -> Run:
+        """Start a run; ``columns`` (the page's mapping step) replaces the config's [columns];
+        ``config``, the page's choices (encoding, phone region) in place of the config."""
         business = self.business
         lock = self._locks.setdefault(business, asyncio.Lock())
         if lock.locked():
@@ -129,8 +131,9 @@ class RunBoard:
             raise
         run = Run(out_dir.name, business, input_name, total, out_dir)
         self._runs[run.id] = run
-        config = self.config if columns is None else dataclasses.replace(self.config,
-                                                                          columns=dict(columns))
+        config = config or self.config
+        if columns is not None:
+            config = dataclasses.replace(config, columns=dict(columns))
         run.task = asyncio.create_task(self._run(run, path, sheet, lock, config),
                                        name=f"import {run.id}")
         return run

@@ -76,6 +76,9 @@ class Upload:
     used: float = field(default_factory=time.monotonic)
     importing: bool = False  # an import reads it: never evicted or expired meanwhile
     columns: dict[str, str] | None = None  # the mapping step's [columns]; None: the config's
+    encoding: str = ""  # the page's choice of the CSV's code page; "": the config's, or detected
+    region: str = ""  # the page's phone region; "": the config's, or the run's own choice
+    reading_error: str = ""  # why the file could not be read as it stands (its encoding)
 
 
 class UploadStore:
