@@ -339,3 +339,43 @@ async def test_an_import_opens_its_workbook_through_the_same_gate(
         assert held_while_sending and not any(held_while_sending), held_while_sending
         assert held_while_opening == [True]
         assert held_in_process() == 0, "the import's read is let go"
+
+
+async def test_the_page_answers_while_an_import_opens_a_slow_workbook(
+    tmp_path: Path, emu: RunningEmulator, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    """The import opens its input off the event loop: while the open is held up, every other
+    request is answered, and the read gate stays held until the input is open."""
+    import threading
+
+    async with open_client(make_config(tmp_path, emu.url)) as client:
+        resp = await upload(client, "customers.xlsx", (SAMPLES / "customers.xlsx").read_bytes())
+        upload_id = (await resp.json())["upload_id"]
+        reading = client.app[STATE].reading  # type: ignore[index]
+        entered, may_open, opened = threading.Event(), threading.Event(), threading.Event()
+        real = runner.open_source
+
+        def slow_open(*args: Any, **kwargs: Any) -> Any:
+            entered.set()
+            may_open.wait(HANG)  # held until the test has been answered
+            opened.set()
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(runner, "open_source", slow_open)
+        began = await start(client, upload_id)
+        assert began.status == 202, await began.text()
+        run_id = (await began.json())["run_id"]
+        assert await asyncio.to_thread(entered.wait, HANG)
+        try:
+            home = await client.get("/")
+            runs = await client.get("/runs.json")
+            status = await (await client.get(f"/runs/{run_id}/status.json")).json()
+            assert not opened.is_set(), "answered only once the workbook was open"
+            assert home.status == 200 and runs.status == 200 and status["state"] == "running"
+            assert reading.locked(), "no other workbook is read while this one opens"
+        finally:
+            may_open.set()
+        status = await wait_finished(client, run_id)
+        assert status["state"] == "finished", status
+        assert not reading.locked(), "the gate is free again"
+        assert held_in_process() == 0, "the import's read is let go"

@@ -70,6 +70,8 @@ class Run:
     out_dir: Path
     progress: LiveProgress = field(default_factory=LiveProgress)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set by the run once its input is open (the page's one-read-at-a-time gate waits for it).
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
     state: str = "running"  # running | finished | error
     exit_code: int | None = None
     error: str = ""
@@ -154,7 +156,7 @@ class RunBoard:
             outcome = await run_import(
                 config, RunOptions(input=path, out_dir=run.out_dir, sheet=sheet,
                                    input_name=run.input_name),
-                tokens=self.tokens, progress=run.progress, stop=run.stop,
+                tokens=self.tokens, progress=run.progress, stop=run.stop, opened=run.opened,
             )
             run.exit_code = outcome.exit_code
             run.error = outcome.fatal
