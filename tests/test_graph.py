@@ -194,6 +194,7 @@ async def test_a_second_401_is_auth_refused() -> None:
         pytest.param("https://me@graph.example.test/v1.0/x", id="a user name"),
         pytest.param("//evil.example.test/v1.0/x", id="scheme-relative"),
         pytest.param(["not", "a", "url"], id="not a string"),
+        pytest.param("https://[::1/v1.0/x", id="not a URL"),
     ],
 )
 async def test_a_next_page_off_the_graph_root_is_not_followed(elsewhere: object) -> None:

@@ -147,13 +147,15 @@ def next_page(url: object, root: str, what: str) -> str:
     """``url`` (a page's ``@odata.nextLink``) when it is on the origin of the Graph ``root`` the
     run was configured with (scheme, host and port): the bearer token goes to no other host.
     Otherwise ServiceRefused (exit 3), naming only the other host: the URL may carry a secret."""
-    theirs = _origin(url) if isinstance(url, str) else None
-    if theirs is None or theirs != _origin(root):
+    if isinstance(url, str) and (theirs := _origin(url)) is not None and theirs == _origin(root):
+        return url
+    try:
         host = urlsplit(url).netloc.rpartition("@")[2] if isinstance(url, str) else ""
-        host = "".join(c if c.isprintable() else "?" for c in host[:100])  # one line, bounded
-        raise ServiceRefused(f"{what}: Graph's next page is on another host ({host or '?'}), "
-                             f"not on {root}; not followed, so the token stays with Graph")
-    return url
+    except ValueError:  # "https://[::1" and the like
+        host = ""
+    host = "".join(c if c.isprintable() else "?" for c in host[:100])  # one line, bounded
+    raise ServiceRefused(f"{what}: Graph's next page is on another host ({host or '?'}), "
+                         f"not on {root}; not followed, so the token stays with Graph")
 
 
 class GraphClient:
