@@ -379,3 +379,45 @@ async def test_the_page_answers_while_an_import_opens_a_slow_workbook(
         assert status["state"] == "finished", status
         assert not reading.locked(), "the gate is free again"
         assert held_in_process() == 0, "the import's read is let go"
+
+
+async def test_a_run_cancelled_while_its_file_opens_closes_what_the_open_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The open goes on in its thread after the run is cancelled: what it opens is closed
+    when it comes, so the file and its share of the read budget are not held for ever."""
+    import threading
+
+    from importer.config import Config
+    from importer.runner import RunOptions, run_import
+
+    source = tmp_path / "in.csv"
+    source.write_bytes(CSV)
+    entered, may_open = threading.Event(), threading.Event()
+    closed = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    real = runner.open_source
+
+    def slow_open(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        may_open.wait(HANG)
+        loaded = real(*args, **kwargs)
+        close = loaded.close
+
+        def close_and_say() -> None:
+            close()
+            loop.call_soon_threadsafe(closed.set)
+
+        loaded.close = close_and_say
+        return loaded
+
+    monkeypatch.setattr(runner, "open_source", slow_open)
+    task = asyncio.create_task(run_import(Config(), RunOptions(input=source, dry_run=True,
+                                                               out_dir=tmp_path / "out")))
+    assert await asyncio.to_thread(entered.wait, HANG)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    may_open.set()
+    await asyncio.wait_for(closed.wait(), HANG)
+    assert held_in_process() == 0
