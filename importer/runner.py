@@ -52,7 +52,7 @@ from .map import (
     to_body,
 )
 from .models import MappedRow, Problem, Row, RowResult, Status
-from .read import open_source
+from .read import LoadedInput, open_source
 from .report import FAILED_STATUSES, Progress, ReportWriter, default_run_dir
 from .send import (
     FatalRunError,
@@ -281,18 +281,43 @@ async def run_import(
     progress: Progress | None = None,
     stop: asyncio.Event | None = None,
     on_result: Callable[[RowResult], None] | None = None,
+    opened: asyncio.Event | None = None,
 ) -> RunOutcome:
     """One run. ``options.input`` may be the https URL of a file on SharePoint or OneDrive (a
     sharing link or the file's own URL): it is read through Graph with the run's sign-in into
-    a private temporary copy, removed afterwards, and summary.json records where it came from."""
+    a private temporary copy, removed afterwards, and summary.json records where it came from.
+
+    A file is opened in a worker thread, so that a big workbook does not hold up the event
+    loop; ``opened`` is set once it is open (not when the open fails: the run ends then)."""
     if is_url(options.input):
         async with fetch_input(config, tokens, options.input) as fetched:
             local = dataclasses.replace(options, input=fetched.path, source=fetched.source,
                                         input_name=options.input_name or fetched.item.name)
             return await _run_local(config, local, tokens=tokens, progress=progress, stop=stop,
-                                    on_result=on_result)
+                                    on_result=on_result, opened=opened)
     return await _run_local(config, options, tokens=tokens, progress=progress, stop=stop,
-                            on_result=on_result)
+                            on_result=on_result, opened=opened)
+
+
+async def _open_off_the_loop(source: Any, **how: Any) -> LoadedInput:
+    """``open_source(source, **how)``; a file is opened in a worker thread. Should the run be
+    cancelled meanwhile, what the thread opens is closed when it comes, so its file and its
+    share of the read budget are let go."""
+    if not (isinstance(source, str | Path) or hasattr(source, "__fspath__")):
+        # A DataFrame or the caller's records stay on the caller's thread (a database cursor
+        # may work on no other).
+        return open_source(source, **how)
+    opening = asyncio.ensure_future(asyncio.to_thread(open_source, source, **how))
+    try:
+        return await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        opening.add_done_callback(_close_unused)
+        raise
+
+
+def _close_unused(opening: asyncio.Future[LoadedInput]) -> None:
+    if not opening.cancelled() and opening.exception() is None:
+        opening.result().close()
 
 
 async def _run_local(
@@ -303,17 +328,20 @@ async def _run_local(
     progress: Progress | None = None,
     stop: asyncio.Event | None = None,
     on_result: Callable[[RowResult], None] | None = None,
+    opened: asyncio.Event | None = None,
 ) -> RunOutcome:
     stop = stop or asyncio.Event()
     progress = progress or Progress(enabled=False)
     started = time.monotonic()
     fit = functools.partial(header_fit, columns=config.columns,
                             auto_detect=config.mapping.auto_detect)
-    loaded = open_source(options.input, sheet=options.sheet, max_read_mb=config.limits.max_read_mb,
-                         score=fit, header=config.input.header,
-                         encoding=config.input.encoding)
+    loaded = await _open_off_the_loop(options.input, sheet=options.sheet,
+                                      max_read_mb=config.limits.max_read_mb, score=fit,
+                                      header=config.input.header, encoding=config.input.encoding)
     async with contextlib.AsyncExitStack() as stack:
         stack.enter_context(loaded)
+        if opened is not None:
+            opened.set()
         info = loaded.info
         try:
             mapping = build_mapping(info.headers, config.columns,

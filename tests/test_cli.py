@@ -339,3 +339,36 @@ def test_a_graph_without_bookings_is_named_unsupported(
     assert code == 3
     err = capsys.readouterr().err
     assert "does not offer Bookings" in err and "unsupported" in err
+
+
+def test_a_next_page_on_another_host_stops_the_run_before_the_token_goes_there(
+    emu: ThreadedEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import importer.emulator.operations as operations
+
+    for n in range(3):  # three pages of one: the listing has a next page to follow
+        emu.call(emu.emulator.add_customer, BIZ, {"displayName": f"Old {n}",
+                                                  "emailAddress": f"old{n}@x.com"})
+    emu.emulator.settings.page_size = 1
+    elsewhere_settings = EmulatorSettings(tokens={TOKEN}, businesses={BIZ: "Contoso"})
+    with emulator_in_thread(elsewhere_settings) as elsewhere:
+        real = operations._list
+
+        def next_elsewhere(*args):  # type: ignore[no-untyped-def]
+            outcome = real(*args)
+            link = outcome.body.get("@odata.nextLink") if isinstance(outcome.body, dict) else None
+            if link:
+                outcome.body["@odata.nextLink"] = link.replace(emu.url, elsewhere.url)
+            return outcome
+
+        monkeypatch.setattr(operations, "_list", next_elsewhere)
+        config = write_config(tmp_path / "c.toml", emu.url)
+        code = run_cli(str(SAMPLES / "customers.csv"), "--config", str(config),
+                       "--out", str(tmp_path / "o"))
+        assert elsewhere.emulator.request_log == []  # nothing, and no token, went there
+    assert code == 3
+    err = capsys.readouterr().err
+    assert "another host" in err and elsewhere.url.split("//")[1] in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not [e for e in emu.emulator.request_log if e.method == "POST"]

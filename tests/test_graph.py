@@ -15,6 +15,7 @@ from importer.send.graph import (
     GraphError,
     TransportError,
     error_parts,
+    next_page,
     parse_retry_after,
     segment,
 )
@@ -181,6 +182,48 @@ async def test_a_second_401_is_auth_refused() -> None:
             with pytest.raises(AuthRefused):
                 await client.create_customer(BIZ, {"displayName": "A"})
     assert tokens.calls == [False, True]
+
+
+@pytest.mark.parametrize(
+    "elsewhere",
+    [
+        pytest.param("https://evil.example.test/v1.0/steal", id="another host"),
+        pytest.param("https://graph.example.test:8443/v1.0/x", id="another port"),
+        pytest.param("http://graph.example.test/v1.0/x", id="plain http"),
+        pytest.param("https://graph.example.test.evil.test/v1.0/x", id="a longer host"),
+        pytest.param("https://me@graph.example.test/v1.0/x", id="a user name"),
+        pytest.param("//evil.example.test/v1.0/x", id="scheme-relative"),
+        pytest.param(["not", "a", "url"], id="not a string"),
+        pytest.param("https://[::1/v1.0/x", id="not a URL"),
+    ],
+)
+async def test_a_next_page_off_the_graph_root_is_not_followed(elsewhere: object) -> None:
+    from importer.errors import ServiceRefused
+
+    async with aiohttp.ClientSession() as session:
+        client = GraphClient(session, BASE, "v1.0", StaticToken("secret-token"))
+        with aioresponses() as m:
+            m.get(CUSTOMERS, payload={"value": [{"id": "1"}], "@odata.nextLink": elsewhere})
+            m.get(re.compile(r".*"), payload={"value": [{"id": "stolen"}]}, repeat=True)
+            seen = []
+            with pytest.raises(ServiceRefused, match="another host") as refused:
+                async for customer in client.list_customers(BIZ):
+                    seen.append(customer["id"])
+            sent = [(url.scheme, url.host, url.port, url.path) for (_method, url) in m.requests]
+    assert seen == ["1"]
+    # Nothing, and so no token, went to the other origin.
+    assert sent == [("https", "graph.example.test", 443,
+                     "/v1.0/solutions/bookingBusinesses/contoso@contoso.com/customers")]
+    assert "\n" not in str(refused.value) and "secret-token" not in str(refused.value)
+    assert ServiceRefused.exit_code == 3
+
+
+@pytest.mark.parametrize(
+    "url",
+    [f"{CUSTOMERS}?$skip=2", "HTTPS://GRAPH.example.test/v1.0/x", "https://graph.example.test:443/x"],
+)
+def test_a_next_page_on_the_graph_root_origin_is_followed(url: str) -> None:
+    assert next_page(url, f"{BASE}/v1.0", "business") == url
 
 
 async def test_list_follows_next_links() -> None:

@@ -487,3 +487,33 @@ def test_the_upload_folder_is_removed_when_the_app_closes(tmp_path: Path) -> Non
 )
 def test_the_uploaded_name_is_only_a_label(sent: str | None, shown: str) -> None:
     assert shown_name(sent) == shown
+
+
+async def test_a_runs_time_and_rate_go_on_until_its_real_end(tmp_path: Path) -> None:
+    """The page's figures while the rows go: the elapsed time grows and the rate is rows over
+    that time; both freeze only when the run ends, not when its first row begins."""
+    from importer.runner import RunOptions, run_import
+    from importer.web.runs import LiveProgress, Run
+    from tests.clock import FakeClock
+
+    clock = FakeClock()
+    progress = LiveProgress(clock)
+    source = tmp_path / "in.csv"
+    source.write_text("Name,Email\n" + "".join(f"P{i},p{i}@x.org\n" for i in range(4)),
+                      encoding="utf-8")
+    run = Run("r", BIZ, "in.csv", 4, tmp_path / "out", progress=progress)
+    during: list[tuple[float, float, str]] = []
+
+    def each_row(_result: Any) -> None:
+        clock.now += 10  # a row takes ten seconds on the run's clock
+        status = run.status()
+        during.append((status["seconds"], status["rate"], status["state"]))
+
+    await run_import(make_config(tmp_path), RunOptions(input=source, out_dir=tmp_path / "out",
+                                                       dry_run=True),
+                     progress=progress, on_result=each_row)
+    assert during == [(10.0, 0.1, "running"), (20.0, 0.1, "running"), (30.0, 0.1, "running"),
+                      (40.0, 0.1, "running")]
+    run.state = "finished"
+    clock.now += 100  # the page asks long after the end: the figures stay those of the run
+    assert (run.status()["seconds"], run.status()["rate"]) == (40.0, 0.1)

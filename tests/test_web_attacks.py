@@ -339,3 +339,85 @@ async def test_an_import_opens_its_workbook_through_the_same_gate(
         assert held_while_sending and not any(held_while_sending), held_while_sending
         assert held_while_opening == [True]
         assert held_in_process() == 0, "the import's read is let go"
+
+
+async def test_the_page_answers_while_an_import_opens_a_slow_workbook(
+    tmp_path: Path, emu: RunningEmulator, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    """The import opens its input off the event loop: while the open is held up, every other
+    request is answered, and the read gate stays held until the input is open."""
+    import threading
+
+    async with open_client(make_config(tmp_path, emu.url)) as client:
+        resp = await upload(client, "customers.xlsx", (SAMPLES / "customers.xlsx").read_bytes())
+        upload_id = (await resp.json())["upload_id"]
+        reading = client.app[STATE].reading  # type: ignore[index]
+        entered, may_open, opened = threading.Event(), threading.Event(), threading.Event()
+        real = runner.open_source
+
+        def slow_open(*args: Any, **kwargs: Any) -> Any:
+            entered.set()
+            may_open.wait(HANG)  # held until the test has been answered
+            opened.set()
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(runner, "open_source", slow_open)
+        began = await start(client, upload_id)
+        assert began.status == 202, await began.text()
+        run_id = (await began.json())["run_id"]
+        assert await asyncio.to_thread(entered.wait, HANG)
+        try:
+            home = await client.get("/")
+            runs = await client.get("/runs.json")
+            status = await (await client.get(f"/runs/{run_id}/status.json")).json()
+            assert not opened.is_set(), "answered only once the workbook was open"
+            assert home.status == 200 and runs.status == 200 and status["state"] == "running"
+            assert reading.locked(), "no other workbook is read while this one opens"
+        finally:
+            may_open.set()
+        status = await wait_finished(client, run_id)
+        assert status["state"] == "finished", status
+        assert not reading.locked(), "the gate is free again"
+        assert held_in_process() == 0, "the import's read is let go"
+
+
+async def test_a_run_cancelled_while_its_file_opens_closes_what_the_open_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The open goes on in its thread after the run is cancelled: what it opens is closed
+    when it comes, so the file and its share of the read budget are not held for ever."""
+    import threading
+
+    from importer.config import Config
+    from importer.runner import RunOptions, run_import
+
+    source = tmp_path / "in.csv"
+    source.write_bytes(CSV)
+    entered, may_open = threading.Event(), threading.Event()
+    closed = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    real = runner.open_source
+
+    def slow_open(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        may_open.wait(HANG)
+        loaded = real(*args, **kwargs)
+        close = loaded.close
+
+        def close_and_say() -> None:
+            close()
+            loop.call_soon_threadsafe(closed.set)
+
+        loaded.close = close_and_say
+        return loaded
+
+    monkeypatch.setattr(runner, "open_source", slow_open)
+    task = asyncio.create_task(run_import(Config(), RunOptions(input=source, dry_run=True,
+                                                               out_dir=tmp_path / "out")))
+    assert await asyncio.to_thread(entered.wait, HANG)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    may_open.set()
+    await asyncio.wait_for(closed.wait(), HANG)
+    assert held_in_process() == 0

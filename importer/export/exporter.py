@@ -23,6 +23,7 @@ from ..send import (
     TransportError,
     graph_root,
     new_session,
+    next_page,
     refusal_message,
     retry_policy,
 )
@@ -129,8 +130,6 @@ async def _customers(client: GraphClient, config: Config,
         for item in body.get("value") or []:
             if isinstance(item, dict):
                 yield item
-        url = body.get("@odata.nextLink")
-        if url and (not isinstance(url, str) or not url.startswith(client.root + "/")):
-            # The token goes to the Graph root only.
-            raise ServiceRefused(f"business {business_id!r}: Graph's next page is not on "
-                                 f"{client.root}; not followed")
+        link = body.get("@odata.nextLink")
+        # The token goes to the Graph root's origin only.
+        url = next_page(link, client.root, f"business {business_id!r}") if link else None

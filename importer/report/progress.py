@@ -39,8 +39,9 @@ class Progress:
         self._next = 0.0
 
     def begin(self, total: int | None) -> None:
-        """A run starts with about ``total`` rows (None: not known); the clock starts now."""
-        self.close()
+        """A run starts with about ``total`` rows (None: not known); the clock starts now.
+        A bar left from an earlier run is put away; ``close`` (the run's end) is not called."""
+        self._put_away()
         self.total = total
         if self.enabled:
             self._open()
@@ -56,6 +57,10 @@ class Progress:
         self._show(self._bar or self._open(), counts, force=force)
 
     def close(self) -> None:
+        """The run has ended: the bar shows its last counts and goes."""
+        self._put_away()
+
+    def _put_away(self) -> None:
         bar, self._bar = self._bar, None
         counts, self._counts = self._counts, None
         if bar is None:

@@ -8,7 +8,14 @@ Takes a token source from sign-in and bodies from the mapper; it knows nothing o
 line, the upload page or the report files.
 """
 
-from .graph import GraphClient, GraphError, GraphResponse, TransportError, error_parts
+from .graph import (
+    GraphClient,
+    GraphError,
+    GraphResponse,
+    TransportError,
+    error_parts,
+    next_page,
+)
 from .retrying import retry_policy
 from .session import bookings_unknown, graph_root, new_session, refusal_message
 from .submitter import FatalRunError, Job, Submitter, run_pool
@@ -28,6 +35,7 @@ __all__ = [
     "error_parts",
     "graph_root",
     "new_session",
+    "next_page",
     "refusal_message",
     "retry_policy",
     "run_pool",

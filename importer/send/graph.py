@@ -21,12 +21,12 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 from yarl import URL
 
-from ..errors import AuthError
+from ..errors import AuthError, ServiceRefused
 from ..models import body_json
 from ..signin import TokenSource
 
@@ -128,6 +128,34 @@ def segment(value: str) -> str:
     quoted = quote(value, safe="")
     # "." and ".." alone would mean "here" and "up one"; encoded, they stay a name.
     return quoted.replace(".", "%2E") if not quoted.strip(".") else quoted
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) of an absolute URL, the default port made explicit; None when the
+    URL has no host or carries a user name or password (aiohttp would send those instead)."""
+    try:
+        parsed = URL(url)
+    except (TypeError, ValueError):
+        return None
+    if not parsed.is_absolute() or not parsed.host or parsed.user is not None \
+            or parsed.password is not None:
+        return None
+    return parsed.scheme.lower(), parsed.host.lower(), parsed.port
+
+
+def next_page(url: object, root: str, what: str) -> str:
+    """``url`` (a page's ``@odata.nextLink``) when it is on the origin of the Graph ``root`` the
+    run was configured with (scheme, host and port): the bearer token goes to no other host.
+    Otherwise ServiceRefused (exit 3), naming only the other host: the URL may carry a secret."""
+    if isinstance(url, str) and (theirs := _origin(url)) is not None and theirs == _origin(root):
+        return url
+    try:
+        host = urlsplit(url).netloc.rpartition("@")[2] if isinstance(url, str) else ""
+    except ValueError:  # "https://[::1" and the like
+        host = ""
+    host = "".join(c if c.isprintable() else "?" for c in host[:100])  # one line, bounded
+    raise ServiceRefused(f"{what}: Graph's next page is on another host ({host or '?'}), "
+                         f"not on {root}; not followed, so the token stays with Graph")
 
 
 class GraphClient:
@@ -297,20 +325,26 @@ class GraphClient:
     async def list_businesses(self) -> AsyncIterator[dict[str, Any]]:
         """Every Bookings business the sign-in can see (GET /solutions/bookingBusinesses),
         following @odata.nextLink until it is absent."""
-        async for item in self._pages(f"{self.root}/solutions/bookingBusinesses"):
+        async for item in self._pages(f"{self.root}/solutions/bookingBusinesses",
+                                      "the list of businesses"):
             yield item
 
     async def list_customers(self, business_id: str) -> AsyncIterator[dict[str, Any]]:
         """Every customer of the business, following @odata.nextLink until it is absent."""
-        async for item in self._pages(self.customers_url(business_id)):
+        async for item in self._pages(self.customers_url(business_id),
+                                      f"business {business_id!r}"):
             yield item
 
-    async def _pages(self, url: str | None) -> AsyncIterator[dict[str, Any]]:
-        """The items of a collection, page after page."""
-        while url:
+    async def _pages(self, url: str, what: str) -> AsyncIterator[dict[str, Any]]:
+        """The items of a collection, page after page; a next page off the Graph root's origin
+        ends the listing with ServiceRefused before anything is sent there."""
+        while True:
             resp = await self.request("GET", url)
             body = resp.body if isinstance(resp.body, dict) else {}
             for item in body.get("value") or []:
                 yield item
-            url = body.get("@odata.nextLink")
+            link = body.get("@odata.nextLink")
+            if not link:
+                return
+            url = next_page(link, self.root, what)
             await asyncio.sleep(0)

@@ -592,6 +592,11 @@ async def choose_reading(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/uploads/{found.id}#reading")
 
 
+async def _when_set(event: asyncio.Event, then: Callable[[], None]) -> None:
+    await event.wait()
+    then()
+
+
 async def start(request: web.Request) -> web.Response:
     state = _state(request)
     try:
@@ -607,9 +612,9 @@ async def start(request: web.Request) -> web.Response:
         return _refuse(request, 409, "choose the file's encoding first")
     # The import opens its input through the gate the previews take: not beside a workbook
     # being read, and none is read beside it while it opens (its read then counts against the
-    # process's one read budget for as long as it runs). run_import opens its input before
-    # its first await, so the gate is let go right after the run's first step (callbacks run
-    # in the order they are scheduled), never held through sign-in or sending.
+    # process's one read budget for as long as it runs). The run opens it in a worker thread,
+    # so the page answers meanwhile, and says so with ``run.opened``: the gate is let go then
+    # (or when the run ends, should the open fail), never held through sign-in or sending.
     try:
         await _enter_gate(state)
     except _Busy:
@@ -627,9 +632,11 @@ async def start(request: web.Request) -> web.Response:
                                       config=_config_of(state.config, found))
         found.importing = True
         assert run.task is not None
-        asyncio.get_running_loop().call_soon(opened)
+        letting_go = asyncio.create_task(_when_set(run.opened, opened),
+                                         name=f"gate of {run.id}")
 
         def ended(_task: object) -> None:
+            letting_go.cancel()
             opened()
             memory.give_back()  # what the import's read held goes back to the system
 

@@ -14,7 +14,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,19 +38,27 @@ class RunRefused(Exception):
 
 
 class LiveProgress(Progress):
-    """The counts of a running import, as the runner reports them."""
+    """The counts of a running import, as the runner reports them, and its time: from the
+    start of the run until ``close``, the run's end (``begin``, the first row, is no end)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(enabled=False)
+        self.clock = clock
         self.counts: dict[str, int] = {}
-        self.started = time.monotonic()
+        self.started = clock()
         self.finished: float | None = None
 
     def update(self, counts: Mapping[str, int], *, force: bool = False) -> None:
         self.counts = dict(counts)
 
     def close(self) -> None:
-        self.finished = time.monotonic()
+        self.finished = self.clock()
+
+    @property
+    def seconds(self) -> float:
+        """Since the run started: still growing while it runs, fixed at its end."""
+        end = self.finished if self.finished is not None else self.clock()
+        return max(end - self.started, 1e-6)
 
 
 @dataclass
@@ -62,6 +70,8 @@ class Run:
     out_dir: Path
     progress: LiveProgress = field(default_factory=LiveProgress)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set by the run once its input is open (the page's one-read-at-a-time gate waits for it).
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
     state: str = "running"  # running | finished | error
     exit_code: int | None = None
     error: str = ""
@@ -70,8 +80,7 @@ class Run:
     def status(self) -> dict[str, Any]:
         counts = self.progress.counts
         done = sum(counts.values())
-        end = self.progress.finished or time.monotonic()
-        seconds = max(end - self.progress.started, 1e-6)
+        seconds = self.progress.seconds
         return {
             "id": self.id,
             "state": self.state,
@@ -92,9 +101,11 @@ class Run:
 class RunBoard:
     """The runs of this app: starts them, refuses a second one per business, lists them."""
 
-    def __init__(self, config: Config, tokens: TokenSource | None) -> None:
+    def __init__(self, config: Config, tokens: TokenSource | None, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
         self.tokens = tokens
+        self.clock = clock  # the runs' elapsed time; injected in tests
         self.report_dir = Path(config.report.dir)
         self._runs: dict[str, Run] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -129,7 +140,8 @@ class RunBoard:
         except BaseException:
             lock.release()
             raise
-        run = Run(out_dir.name, business, input_name, total, out_dir)
+        run = Run(out_dir.name, business, input_name, total, out_dir,
+                  progress=LiveProgress(self.clock))
         self._runs[run.id] = run
         config = config or self.config
         if columns is not None:
@@ -144,7 +156,7 @@ class RunBoard:
             outcome = await run_import(
                 config, RunOptions(input=path, out_dir=run.out_dir, sheet=sheet,
                                    input_name=run.input_name),
-                tokens=self.tokens, progress=run.progress, stop=run.stop,
+                tokens=self.tokens, progress=run.progress, stop=run.stop, opened=run.opened,
             )
             run.exit_code = outcome.exit_code
             run.error = outcome.fatal
