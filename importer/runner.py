@@ -48,6 +48,7 @@ from .map import (
     header_fit,
     lookalike_notes,
     map_row,
+    region_name,
     sheet_evidence,
     to_body,
 )
@@ -472,8 +473,11 @@ async def _run_local(
                     region = choose_region("", business_region(business.info), sheet)
                     feed.set_options(map_options.with_region(region.region, region.conflict))
         if feed.regions is not None and feed.regions.reads:
+            otherwise = (f"as {region_name(region.region)} ({region.reason})" if region.region
+                         else f"not at all ({region.reason})")
             log.info("%s: phones without a country code are read in the country of the "
-                     "business each row goes to; else: %s", info.path, region.describe())
+                     "business each row goes to; for a business that gives none, %s",
+                     info.path, otherwise)
         else:
             _say_region(info.path, region)
         out_dir = options.out_dir or default_run_dir(config.report.dir)

@@ -115,8 +115,9 @@ def test_each_business_reads_its_own_rows_not_the_configured_business_for_all(
     assert f"in.csv: rows for {ITALY}: phones without a country code are read as Italy" in said
     assert said.count(f"rows for {GERMANY}:") == 1 and said.count(f"rows for {ITALY}:") == 1
     # The single-business line is not said: no one region holds for the whole run.
-    assert "in.csv: phones without a country code are read in the country of the business" \
-        in said
+    assert ("in.csv: phones without a country code are read in the country of the business "
+            "each row goes to; for a business that gives none, not at all (neither the "
+            "headers' language") in said
     # Each business is read once, however many rows go to it.
     reads = [r.raw_path for r in emulator.emulator.request_log
              if r.method == "GET" and r.raw_path.rstrip("/").endswith(
