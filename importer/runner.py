@@ -159,15 +159,12 @@ class _Regions:
 
     async def learn(self, business: str,
                     read: Callable[[str], Awaitable[Any]]) -> MapOptions:
-        """Read ``business`` (``read``: the sync's ``ready``) and settle its region. A business
-        that cannot be read gets the run's region unrecorded: its rows fail on their own."""
+        """Read ``business`` (``read``: the sync's ``ready``) and settle its region. What
+        reading it raises (no such business, sign-in refused) is raised: the run stops there
+        as it does when a row is sent to it."""
         if (known := self.options(business)) is not None:
             return known
-        try:
-            opened = await read(business)
-        except Exception:
-            self._known[business.lower()] = self._fallback
-            return self._fallback
+        opened = await read(business)
         found = business_region(opened.info)
         if found is None:
             return self._settle(business, self._run)
@@ -213,6 +210,10 @@ class _Feed:
     def several(self) -> bool:
         """Each row names its business (``import.business_column``)."""
         return self._business_index is not None
+
+    def unread(self, business: str) -> bool:
+        """The phones of ``business``'s rows wait for its country, which was not read."""
+        return self.regions is not None and self.regions.options(business) is None
 
     def use_regions(self, regions: _Regions) -> None:
         self.regions = regions
@@ -321,7 +322,7 @@ class _Feed:
             options = self.regions.options(business) or options
         mapped = map_row(row, self._mapping, options)
         if not (mapped.ok and mapped.customer):
-            return _Planned(seq, mapped, None)
+            return _Planned(seq, mapped, None, business)
         body = to_body(mapped.customer, self._version)
         key = customer_key(body, match_name_phone=self._match_name_phone)
         fp = fingerprint(body)
@@ -709,7 +710,10 @@ class _Sender:
             log.error("%s", fatal)
         reason = "not sent: " + (fatal or "the run was interrupted")
         for p in feed:  # whatever the pool never took
-            done(p.seq, not_sent(p.mapped, reason, p.business_id) if p.body is not None
+            # A row whose business's country was never read (it could not be, or the run
+            # stopped first) cannot be told valid or not: it was not sent, that is all.
+            done(p.seq, not_sent(p.mapped, reason, p.business_id)
+                 if p.body is not None or feed.unread(p.business_id)
                  else invalid_result(p.mapped))
         self.finished = not (fatal or stop.is_set())
         return fatal, fatal_code, stop.is_set() and not fatal

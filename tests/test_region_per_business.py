@@ -9,6 +9,7 @@ created with the wrong country code.
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -149,6 +150,26 @@ def test_without_a_configured_business_the_sheet_no_longer_decides_for_all(
     assert summary["phone_region"]["region"] == "DE"  # the rows of a business without one
     results = (out / "results.csv").read_text(encoding="utf-8-sig")
     assert results.count("though email domains end in .de") == 3  # the three Italian rows
+
+
+def test_a_business_that_cannot_be_read_stops_the_run_as_before(
+        tmp_path: Path, emulator: ThreadedEmulator) -> None:
+    # Its row cannot be read without its country (the sheet points nowhere): it is not sent,
+    # with the business's error, not called invalid for want of a region.
+    rows = [ROWS[0], ("Hans Graf", "hans@{domain}", "030 1234567", "nobody@contoso.de", "")]
+    sheet = write_sheet(tmp_path / "in.csv", rows, "gmail.com")
+    out = tmp_path / "out"
+    code = run([str(sheet), "--config", str(write_config(tmp_path, emulator.url, ITALY)),
+                "--out", str(out)])
+    assert code == 3
+    with (out / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
+        results = {r["row"]: r for r in csv.DictReader(fh)}
+    assert results["3"]["status"] == "not_sent"  # Hans Graf's
+    assert results["3"]["message"].startswith(
+        "not sent: business 'nobody@contoso.de' not found")
+    # Whatever was created before the run stopped carries the right number; nothing else.
+    assert created(emulator, ITALY).items() <= expected(ITALY).items()
+    assert list(summary_of(out)["phone_regions"]) == [ITALY]
 
 
 def test_the_config_region_still_decides_for_every_business(
