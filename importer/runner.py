@@ -15,7 +15,7 @@ import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,7 @@ from .map import (
     header_fit,
     lookalike_notes,
     map_row,
+    region_name,
     sheet_evidence,
     to_body,
 )
@@ -125,13 +126,69 @@ class _Planned:
     repeats: int | None = None  # the row this one repeats (same customer key)
 
 
+class _Regions:
+    """The phone region of each business of a run into several (``import.business_column``):
+    its own country when the run reads the businesses (after the row's own country and
+    ``[mapping] default_region``), else the run's region (the config's or the sheet's), which
+    is also what the rows of a business that gives no country are read in. Each business is
+    read once; its region is logged when its first row is met and kept for summary.json."""
+
+    def __init__(self, path: str, run: PhoneRegion, sheet: PhoneRegion, options: MapOptions,
+                 *, reads: bool) -> None:
+        self._path = path
+        self._run = run  # the config's, else the sheet's
+        self._sheet = sheet
+        self._options = options  # the mapping options without a region
+        self._fallback = options.with_region(run.region, run.conflict)
+        self.reads = reads  # False: a dry run, or the config decides; nothing to wait for
+        self._known: dict[str, MapOptions] = {}  # lane -> options
+        self.summary: dict[str, dict[str, str]] = {}  # business as first written -> region
+
+    def options(self, business: str) -> MapOptions | None:
+        """The options the rows of ``business`` are mapped with; None: its country is not
+        read yet (``learn`` it first)."""
+        if not business:  # bound for no business: its rows fail on their own
+            return self._fallback
+        known = self._known.get(business.lower())
+        if known is None and not self.reads:
+            known = self._settle(business, self._run)
+        return known
+
+    def fallback(self) -> MapOptions:
+        return self._fallback
+
+    async def learn(self, business: str,
+                    read: Callable[[str], Awaitable[Any]]) -> MapOptions:
+        """Read ``business`` (``read``: the sync's ``ready``) and settle its region. What
+        reading it raises (no such business, sign-in refused) is raised: the run stops there
+        as it does when a row is sent to it."""
+        if (known := self.options(business)) is not None:
+            return known
+        opened = await read(business)
+        found = business_region(opened.info)
+        if found is None:
+            return self._settle(business, self._run)
+        return self._settle(business, choose_region("", found, self._sheet))
+
+    def _settle(self, business: str, region: PhoneRegion) -> MapOptions:
+        options = (self._fallback if region is self._run
+                   else self._options.with_region(region.region, region.conflict))
+        self._known[business.lower()] = options
+        self.summary[business] = region.as_dict()
+        _say_region(f"{self._path}: rows for {business}", region)
+        return options
+
+
 class _Feed:
     """The input rows, mapped and keyed, handed out once each, in order."""
 
     def __init__(self, rows: Iterator[Row], mapping: ColumnMapping, config: Config,
                  options: MapOptions | None = None) -> None:
         # None: the phone region waits for the business; rows are read ahead, not mapped.
+        # A run into several businesses maps each row with its business's options instead
+        # (``use_regions``).
         self._mapping = mapping
+        self.regions: _Regions | None = None
         self._options = options or MapOptions.of(config.mapping, mapping)
         self._final = options is not None
         # One iterator for the whole run: the feed is read by the pool, then drained after it.
@@ -148,6 +205,19 @@ class _Feed:
 
     def set_options(self, options: MapOptions) -> None:
         self._options, self._final = options, True
+
+    @property
+    def several(self) -> bool:
+        """Each row names its business (``import.business_column``)."""
+        return self._business_index is not None
+
+    def unread(self, business: str) -> bool:
+        """The phones of ``business``'s rows wait for its country, which was not read."""
+        return self.regions is not None and self.regions.options(business) is None
+
+    def use_regions(self, regions: _Regions) -> None:
+        self.regions = regions
+        self.set_options(regions.fallback())
 
     def worker_setup(self) -> parallel.Setup:
         """What a worker process needs to map rows exactly as this feed does."""
@@ -181,6 +251,45 @@ class _Feed:
         now), then map them, yielding to the loop between rows: the mapper's first rows warm
         its libraries (tens of milliseconds) while the service answers instead of after. An
         error of the input is kept for the iteration to raise where it would have."""
+        self._read_rows(limit, seen)
+        while not until.done() and self._read_ahead and self._final and not (
+                self.regions and self.regions.reads):
+            planned = self._plan_next()
+            if planned is None:
+                return
+            self._ahead.append(planned)
+            await asyncio.sleep(0)
+
+    async def planned(self, read: Callable[[str], Awaitable[Any]],
+                      seen: Callable[[str], object]) -> AsyncIterator[_Planned]:
+        """The rows in order, as ``__iter__``; but a row bound for a business whose country is
+        not read yet waits for it (``read``), after reading rows ahead and starting to open
+        (``seen``) every business they name: the businesses open at once, not one by one."""
+        while True:
+            if self._ahead:
+                yield self._ahead.popleft()
+                continue
+            if self.regions is not None and self.regions.reads:
+                row = self._peek_row()
+                if row is None:
+                    return
+                business = self.business_of(row)
+                if self.regions.options(business) is None:
+                    self._read_rows(PREFETCH_ROWS, seen)
+                    await self.regions.learn(business, read)
+            planned = self._plan_next()
+            if planned is None:
+                return
+            yield planned
+
+    def _peek_row(self) -> Row | None:
+        """The next row, left to be read again (an input error: raised now)."""
+        row = self._next_row()
+        if row is not None:
+            self._read_ahead.appendleft(row)
+        return row
+
+    def _read_rows(self, limit: int, seen: Callable[[str], object]) -> None:
         while len(self._read_ahead) < limit and self._error is None:
             try:
                 row = next(self._rows, None)
@@ -192,12 +301,6 @@ class _Feed:
             self._read_ahead.append(row)
             if business := self.business_of(row):
                 seen(business)
-        while not until.done() and self._read_ahead and self._final:
-            planned = self._plan_next()
-            if planned is None:
-                return
-            self._ahead.append(planned)
-            await asyncio.sleep(0)
 
     def _next_row(self) -> Row | None:
         if self._read_ahead:
@@ -213,11 +316,14 @@ class _Feed:
             return None
         seq = self._seq
         self._seq += 1
-        mapped = map_row(row, self._mapping, self._options)
-        if not (mapped.ok and mapped.customer):
-            return _Planned(seq, mapped, None)
-        body = to_body(mapped.customer, self._version)
         business = self.business_of(row)
+        options = self._options
+        if self.regions is not None:
+            options = self.regions.options(business) or options
+        mapped = map_row(row, self._mapping, options)
+        if not (mapped.ok and mapped.customer):
+            return _Planned(seq, mapped, None, business)
+        body = to_body(mapped.customer, self._version)
         key = customer_key(body, match_name_phone=self._match_name_phone)
         fp = fingerprint(body)
         key = key or f"body:{fp}"
@@ -368,6 +474,12 @@ async def _run_local(
         feed = _Feed(rows, mapping, config,
                      None if waits else map_options.with_region(region.region, region.conflict))
         stack.callback(feed.close)
+        if feed.several:
+            # Each row names its business: each business's country reads the numbers of the
+            # rows bound for it, not the configured business's for them all.
+            feed.use_regions(_Regions(str(info.path), region, sheet, map_options,
+                                      reads=not (options.dry_run
+                                                 or config.mapping.default_region)))
         input_sha = loaded.sha256()
         sender = None
         if not options.dry_run:
@@ -386,10 +498,17 @@ async def _run_local(
                 opening = sender.sync.prepare(config.graph.business_id)
                 await feed.prefetch(opening, limit=PREFETCH_ROWS, seen=sender.sync.prepare)
                 business = await sender.sync.ready(config.graph.business_id)
-                if waits:
+                if waits and feed.regions is None:
                     region = choose_region("", business_region(business.info), sheet)
                     feed.set_options(map_options.with_region(region.region, region.conflict))
-        _say_region(info.path, region)
+        if feed.regions is not None and feed.regions.reads:
+            otherwise = (f"as {region_name(region.region)} ({region.reason})" if region.region
+                         else f"not at all ({region.reason})")
+            log.info("%s: phones without a country code are read in the country of the "
+                     "business each row goes to; for a business that gives none, %s",
+                     info.path, otherwise)
+        else:
+            _say_region(info.path, region)
         out_dir = options.out_dir or default_run_dir(config.report.dir)
         fields: dict[str, Any] = {
             "input": {
@@ -412,6 +531,8 @@ async def _run_local(
                             if f is not None},
             },
             "phone_region": region.as_dict(),
+            # A run into several businesses: the region each one's rows were read in.
+            **({"phone_regions": feed.regions.summary} if feed.regions is not None else {}),
             "dry_run": options.dry_run,
             "business_id": config.graph.business_id,
             "config": config.public_dict(),
@@ -499,10 +620,22 @@ def _dry_run(rows: Iterator[Row], mapping: ColumnMapping, feed: _Feed,
         seq += 1
 
     setup = feed.worker_setup()
+    if feed.regions is not None:
+        rows = _noting(rows, feed)
     if processes:
         parallel.map_in_workers(rows, setup, processes, handle)
     else:
         parallel.map_here(rows, mapping, setup, handle)
+
+
+def _noting(rows: Iterator[Row], feed: _Feed) -> Iterator[Row]:
+    """``rows``, telling the run's regions the business each is bound for (a dry run into
+    several businesses: its summary names the region each was read in)."""
+    assert feed.regions is not None
+    options = feed.regions.options
+    for row in rows:
+        options(feed.business_of(row))
+        yield row
 
 
 class _Sender:
@@ -555,7 +688,7 @@ class _Sender:
             written.set()
 
         async def jobs() -> AsyncIterator[Job]:
-            for p in feed:
+            async for p in feed.planned(sync.ready, sync.prepare):
                 if p.body is None:
                     done(p.seq, invalid_result(p.mapped))
                     continue
@@ -605,7 +738,10 @@ class _Sender:
             log.error("%s", fatal)
         reason = "not sent: " + (fatal or "the run was interrupted")
         for p in feed:  # whatever the pool never took
-            done(p.seq, not_sent(p.mapped, reason, p.business_id) if p.body is not None
+            # A row whose business's country was never read (it could not be, or the run
+            # stopped first) cannot be told valid or not: it was not sent, that is all.
+            done(p.seq, not_sent(p.mapped, reason, p.business_id)
+                 if p.body is not None or feed.unread(p.business_id)
                  else invalid_result(p.mapped))
         self.finished = not (fatal or stop.is_set())
         return fatal, fatal_code, stop.is_set() and not fatal

@@ -30,7 +30,7 @@ from .mapper import (
     map_row,
     to_body,
 )
-from .regions import PhoneRegion, business_region, choose_region, sheet_evidence
+from .regions import PhoneRegion, business_region, choose_region, region_name, sheet_evidence
 
 __all__ = [
     "EXPORT_FIELDS",
@@ -66,6 +66,7 @@ __all__ = [
     "map_row",
     "name_key",
     "name_phone_key",
+    "region_name",
     "sheet_evidence",
     "to_body",
 ]
