@@ -222,7 +222,8 @@ def build_preview(config: Config, path: Any, sheet: str | None = None, *,
             first = "family" if options.name_order == "family_given" else "given"
             layout.append(f"headers in {LANGUAGES[mapping.language]}; names are written "
                           f"{first} name first")
-        notes = [_cut(note) for note in (*layout, *mapping.notes, *lookalike_notes(mapping, sample),
+        lookalikes = lookalike_notes(mapping, sample, used=(config.import_.business_column,))
+        notes = [_cut(note) for note in (*layout, *mapping.notes, *lookalikes,
                                          *loaded.warnings)[:MAX_NOTES]]
         columns, names, not_shown = _shown_columns(mapping.headers, mapping.field_of)
         column_samples = _column_samples(mapping.headers, names, sample)

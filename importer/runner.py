@@ -464,7 +464,8 @@ async def _run_local(
             log.info("%s: headers in %s", info.path, LANGUAGES[mapping.language])
         # The first rows tell whether a column that feeds nothing holds what a customer needs.
         sample, rows = _peek(loaded.rows(), SAMPLE_ROWS)
-        for note in (*mapping.notes, *lookalike_notes(mapping, sample)):
+        for note in (*mapping.notes, *lookalike_notes(
+                mapping, sample, used=(config.import_.business_column,))):
             log.warning("%s: %s", info.path, note)
         sheet = sheet_evidence(mapping, sample)
         waits = not options.dry_run and bool(config.graph.business_id) \

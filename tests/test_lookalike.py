@@ -55,6 +55,15 @@ def test_a_column_ignored_on_purpose_is_not_named() -> None:
     assert lookalike_notes(calendly, rows(("A", "a@b.com", "Call", "host@contoso.com"))) == []
 
 
+def test_the_business_column_of_a_run_into_several_businesses_is_not_named() -> None:
+    """Its cells are the businesses' mailbox addresses: the run reads it, not a field."""
+    mapping = build_mapping(["Name", "Email", "Business"])
+    data = rows(("Ann", "ann@contoso.com", "praxis@contoso.de"),
+                ("Bo", "bo@fabrikam.com", "studio@contoso.it"))
+    assert lookalike_notes(mapping, data, used=("Business",)) == []
+    assert lookalike_notes(mapping, data)  # the same column, not read by the run: named
+
+
 def test_a_mapping_without_email_phone_or_address_says_so() -> None:
     assert NO_CONTACT in build_mapping(["Name", "Notes"]).notes
     assert NO_CONTACT not in build_mapping(["Name", "Mobil"]).notes

@@ -9,7 +9,7 @@ or the recognised layout ignores on purpose is not warned about.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from ..models import Row
 from .mapping import ColumnMapping
@@ -50,11 +50,14 @@ def _kind(value: str) -> str | None:
 _WHAT = {"email": "email addresses", "phone": "phone numbers", "address": "street addresses"}
 
 
-def lookalike_notes(mapping: ColumnMapping, rows: Iterable[Row]) -> list[str]:
+def lookalike_notes(mapping: ColumnMapping, rows: Iterable[Row], *,
+                    used: Collection[str] = ()) -> list[str]:
     """A warning for each column that feeds nothing although most of its filled cells (in
-    ``rows``, a sample) look like email addresses, phone numbers or street addresses."""
+    ``rows``, a sample) look like email addresses, phone numbers or street addresses.
+    ``used``: headers the run reads for something other than a field (``import.business_column``,
+    whose cells are the businesses' mailbox addresses)."""
     watched = [i for i, name in enumerate(mapping.field_of)
-               if name is None and i not in mapping.on_purpose]
+               if name is None and i not in mapping.on_purpose and mapping.headers[i] not in used]
     if not watched:
         return []
     counts: dict[int, dict[str | None, int]] = {i: {} for i in watched}
