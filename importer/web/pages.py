@@ -80,7 +80,8 @@ def home_page(*, csrf: str, max_size: str, runs: list[dict[str, Any]], business:
 <section class="card">
 <h2>Upload a spreadsheet</h2>
 <p class="muted">A .csv, .xlsx, .xlsm, .xls, .xlsb or .ods file of up to {e(max_size)}, one
-customer per row, with a header row (Name, Email, Phone, Street, City …). Nothing is sent until
+customer per row, under a header row (Name, Email, Phone, Street, City …) or without one.
+Nothing is sent until
 you confirm on the next screen, where you can also choose which column feeds which field.</p>
 <form class="upload" method="post" action="/uploads" enctype="multipart/form-data">
 {_csrf(csrf)}
