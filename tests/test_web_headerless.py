@@ -5,6 +5,7 @@ its first row as a customer, its columns mapped by letter, every row imported, a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import tomllib
 from collections.abc import AsyncIterator
@@ -280,3 +281,45 @@ async def test_a_busy_second_read_leaves_the_first_preview_and_the_box_ticked(
         assert resp.status == 200
         preview = await (await client.get(f"/uploads/{body['upload_id']}/preview.json")).json()
         assert (preview["header"], preview["rows"]) == (False, 3)
+
+
+async def test_a_config_without_a_header_row_is_the_page_s_own(tmp_path: Path) -> None:
+    """Served with [input] header = false and letters in [columns]: the file is mapped by them
+    and the box is ticked; unticked, the letters do not apply; ticked again, they do."""
+    config = make_config(tmp_path).replace("input", header=False)
+    config = dataclasses.replace(config, columns=dict(BY_LETTER))
+    async with open_client(config) as client:
+        body = await uploaded(client)
+        assert (body["header"], body["preview"]["valid"]) == (False, 3)
+        upload_id = body["upload_id"]
+        page = await (await client.get(f"/uploads/{upload_id}")).text()
+        assert 'id="first-row" checked>' in page
+        token = await csrf_token(client)
+        resp = await client.post(f"/uploads/{upload_id}/mapping", data=mapping_form(
+            token, BY_LETTER, first_row=False))
+        assert resp.status == 200, await resp.text()
+        preview = await (await client.get(f"/uploads/{upload_id}/preview.json")).json()
+        assert (preview["header"], preview["rows"], preview["valid"]) == (True, 2, 0)
+        resp = await client.post(f"/uploads/{upload_id}/mapping", data=mapping_form(
+            token, {"x": "ignore", "y": "ignore", "z": "ignore"}))
+        preview = await (await client.get(f"/uploads/{upload_id}/preview.json")).json()
+        assert (preview["header"], preview["rows"], preview["valid"]) == (False, 3, 3)
+
+
+# As much cp1250 ("Hélčne Lefčvre") as cp1252: the page asks which, then reads it.
+UNDECIDED = "Hélène Lefèvre,helene@contoso.fr\r\nAndré Bonnard,andre@contoso.fr\r\n".encode("cp1252")
+
+
+async def test_a_header_less_file_whose_encoding_is_chosen_is_read_so_too(
+        tmp_path: Path) -> None:
+    async with open_client(make_config(tmp_path)) as client:
+        resp = await upload(client, "clients.csv", UNDECIDED)
+        assert resp.status == 400, await resp.text()
+        body = await resp.json()
+        assert "cannot tell which encoding" in body["error"]
+        resp = await client.post(body["reading_url"], data={
+            "csrf_token": await csrf_token(client), "encoding": "cp1252"}, headers=JSON)
+        assert resp.status == 200, await resp.text()
+        preview = await resp.json()
+        assert (preview["header"], preview["rows"]) == (False, 2)
+        assert preview["column_samples"][0] == ["Hélène Lefèvre", "André Bonnard"]

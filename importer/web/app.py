@@ -303,7 +303,8 @@ async def upload(request: web.Request) -> web.Response:
         await _first_row_as_customer(state, stored)
     if _wants_json(request):
         return web.json_response({"upload_id": stored.id, "name": stored.name, "size": stored.size,
-                                  "preview_url": f"/uploads/{stored.id}", "preview": stored.preview},
+                                  "preview_url": f"/uploads/{stored.id}", "preview": stored.preview,
+                                  "header": _header_of(state.config, stored)},
                                  status=201)
     raise web.HTTPSeeOther(f"/uploads/{stored.id}")
 
@@ -527,8 +528,8 @@ async def choose_mapping(request: web.Request) -> web.Response:
 
     ``header`` false (the box ticked): the file has no header row, its first row is a
     customer and its columns are named by letter. A change of it names the columns anew: the
-    page's choices are then dropped (without a header row every column is ignored until
-    mapped; with one, the config's [columns] and recognition apply again), and a script's
+    page's choices are then dropped (the config's [columns] apply again when the choice is
+    the config's own, else none: recognition alone, and no letter is recognised), and a script's
     ``columns`` name the new columns (letters) and are the whole table."""
     state = _state(request)
     found = _upload_of(request)
@@ -571,7 +572,9 @@ async def choose_mapping(request: web.Request) -> web.Response:
         elif chosen:
             columns = mapping.table(chosen)
         else:
-            columns = None if wanted else {}
+            # Back to the config's own reading, its [columns] again; else none yet (they
+            # name the columns the other way).
+            columns = None if wanted == state.config.input.header else {}
         # Through the one gate and budget every read of the page takes.
         config = _config_of(state.config, dataclasses.replace(found, columns=columns,
                                                               header=wanted))
@@ -641,8 +644,11 @@ async def choose_reading(request: web.Request) -> web.Response:
         if found.preview is None:
             return _preview_page(request, found, status=400, error=message)
         return _preview_page(request, found, status=400, reading_error=message)
+    first = found.preview is None
     found.encoding, found.region, found.preview, found.reading_error = (
         encoding, region, preview, "")
+    if first and preview.get("header_is_data") and found.header is None:
+        await _first_row_as_customer(state, found)  # as a new upload's first preview
     if _wants_json(request):
         return web.json_response(_preview_body(state.config, found))
     raise web.HTTPSeeOther(f"/uploads/{found.id}#reading")
