@@ -226,12 +226,14 @@ def test_a_header_less_file_is_mapped_by_letter_in_a_browser(served: str, tmp_pa
             expect(page.get_by_label(letter, exact=True)).to_have_value("ignore")
         page.screenshot(path=str(SHOTS / "8-header-less.png"), full_page=True)
 
-        page.get_by_label("A", exact=True).select_option("displayName")
+        form = page.locator("#mapping-form")
+        # Each change is sent at once and the page comes back with it: wait for that page
+        # before the next change, which would otherwise be lost as it loads.
+        for letter, field in (("A", "displayName"), ("B", "emailAddress"), ("C", "phone.mobile")):
+            page.get_by_label(letter, exact=True).select_option(field)
+            expect(form).not_to_have_attribute("aria-busy", "true")
+            expect(page.get_by_label(letter, exact=True)).to_have_value(field)
         expect(page.locator("#verdict")).to_have_text("3 valid, 0 invalid")
-        page.get_by_label("B", exact=True).select_option("emailAddress")
-        expect(page.get_by_label("B", exact=True)).to_have_value("emailAddress")
-        page.get_by_label("C", exact=True).select_option("phone.mobile")
-        expect(page.get_by_label("C", exact=True)).to_have_value("phone.mobile")
         expect(page.get_by_label("The first row is a customer, not headers")).to_be_checked()
         page.get_by_text("As a [columns] table for the config file").click()
         snippet = page.locator("#columns-snippet")
