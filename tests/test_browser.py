@@ -227,6 +227,16 @@ def test_a_header_less_file_is_mapped_by_letter_in_a_browser(served: str, tmp_pa
         page.screenshot(path=str(SHOTS / "8-header-less.png"), full_page=True)
 
         form = page.locator("#mapping-form")
+        # The box applies at once too: unticked, the first row is read as column names.
+        box = page.get_by_label("The first row is a customer, not headers")
+        box.uncheck()
+        expect(form).not_to_have_attribute("aria-busy", "true")
+        expect(page.get_by_label("ann.lee@contoso.com", exact=True)).to_have_value("ignore")
+        expect(box).not_to_be_checked()
+        box.check()
+        expect(form).not_to_have_attribute("aria-busy", "true")
+        expect(page.get_by_label("A", exact=True)).to_have_value("ignore")
+        expect(box).to_be_checked()
         # Each change is sent at once and the page comes back with it: wait for that page
         # before the next change, which would otherwise be lost as it loads.
         for letter, field in (("A", "displayName"), ("B", "emailAddress"), ("C", "phone.mobile")):
