@@ -200,3 +200,66 @@ def test_a_sheet_in_an_unknown_language_opens_the_mapping_step_in_a_browser(
         page.get_by_role("button", name="Import the 2 valid rows").click()
         expect(page.locator("#counts")).to_have_text("2 created")
         assert errors == [], errors
+
+
+def test_a_header_less_file_is_mapped_by_letter_in_a_browser(served: str, tmp_path: Path) -> None:
+    """A file whose first row is a customer: the box "the first row is a customer" is ticked,
+    the columns are letters with their values (the first row's too), the snippet says
+    header = false, and every row is imported, the first included."""
+    _require_browser()
+    from playwright.sync_api import expect
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    source = tmp_path / "list.csv"
+    source.write_text("Ann Lee,ann.lee@contoso.com,+1 206 555 0100\n"
+                      "Bo Kim,bo.kim@contoso.com,+1 425 555 0199\n"
+                      "Cy Diaz,cy.diaz@contoso.com,+1 312 555 0142\n", encoding="utf-8")
+    with browser_page(accept_downloads=True) as (page, errors):
+        page.goto(served)
+        page.set_input_files("input[type=file]", str(source))
+        page.get_by_role("button", name="Upload and preview").click()
+        expect(page.get_by_role("heading", name="Preview of list.csv")).to_be_visible()
+        expect(page.get_by_label("The first row is a customer, not headers")).to_be_checked()
+        expect(page.locator("#mapping-form")).to_contain_text("ann.lee@contoso.com")
+        expect(page.locator("#missing")).to_contain_text("no column for the customer's name")
+        for letter in "ABC":
+            expect(page.get_by_label(letter, exact=True)).to_have_value("ignore")
+        page.screenshot(path=str(SHOTS / "8-header-less.png"), full_page=True)
+
+        form = page.locator("#mapping-form")
+        # The box applies at once too: unticked, the first row is read as column names.
+        box = page.get_by_label("The first row is a customer, not headers")
+        box.uncheck()
+        expect(form).not_to_have_attribute("aria-busy", "true")
+        expect(page.get_by_label("ann.lee@contoso.com", exact=True)).to_have_value("ignore")
+        expect(box).not_to_be_checked()
+        box.check()
+        expect(form).not_to_have_attribute("aria-busy", "true")
+        expect(page.get_by_label("A", exact=True)).to_have_value("ignore")
+        expect(box).to_be_checked()
+        # Each change is sent at once and the page comes back with it: wait for that page
+        # before the next change, which would otherwise be lost as it loads.
+        for letter, field in (("A", "displayName"), ("B", "emailAddress"), ("C", "phone.mobile")):
+            page.get_by_label(letter, exact=True).select_option(field)
+            expect(form).not_to_have_attribute("aria-busy", "true")
+            expect(page.get_by_label(letter, exact=True)).to_have_value(field)
+        expect(page.locator("#verdict")).to_have_text("3 valid, 0 invalid")
+        expect(page.get_by_label("The first row is a customer, not headers")).to_be_checked()
+        page.get_by_text("As a [columns] table for the config file").click()
+        snippet = page.locator("#columns-snippet")
+        expect(snippet).to_contain_text("[input]\nheader = false")
+        expect(snippet).to_contain_text('"A" = "displayName"')
+        expect(snippet).to_contain_text('"C" = "phone.mobile"')
+
+        page.get_by_role("button", name="Import the 3 valid rows").click()
+        expect(page.locator("#counts")).to_have_text("3 created")
+        expect(page.locator("#done")).to_have_text("3")
+        page.screenshot(path=str(SHOTS / "9-header-less-run.png"), full_page=True)
+        with page.expect_download() as download_info:
+            page.locator("#files").get_by_role("link", name="results.csv").click()
+        text = Path(download_info.value.path()).read_text(encoding="utf-8-sig")
+        results = list(csv.DictReader(io.StringIO(text)))
+        assert [(r["row"], r["status"], r["email"]) for r in results] == [
+            ("1", "created", "ann.lee@contoso.com"), ("2", "created", "bo.kim@contoso.com"),
+            ("3", "created", "cy.diaz@contoso.com")]
+        assert errors == [], errors

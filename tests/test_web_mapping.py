@@ -198,18 +198,6 @@ async def test_a_sheet_in_an_unknown_language_opens_the_mapping_step(
             ("Þórður Ólafsson", "thordur@example.is", "+3548223456")]
 
 
-async def test_a_header_less_upload_says_its_first_row_would_be_lost(tmp_path: Path) -> None:
-    async with open_client(make_config(tmp_path)) as client:
-        resp = await upload(client, "list.csv", b"Ann Lee,ann@contoso.com\nBo Kim,bo@contoso.com\n")
-        assert resp.status == 201, await resp.text()
-        upload_id = (await resp.json())["upload_id"]
-        preview = await (await client.get(f"/uploads/{upload_id}/preview.json")).json()
-        assert preview["header_is_data"] is True
-        assert "the first row holds data, not column names" in preview["missing"]
-        page = await (await client.get(f"/uploads/{upload_id}")).text()
-        assert "add a row of column names at the top of the file" in page
-
-
 async def test_the_upload_form_accepts_the_other_workbook_formats(tmp_path: Path) -> None:
     xls = (Path(__file__).parent / "fixtures" / "customers.xls").read_bytes()
     async with open_client(make_config(tmp_path)) as client:

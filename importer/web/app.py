@@ -3,7 +3,8 @@
     GET  /                          upload form and past runs
     POST /uploads                   stream a file in, check it, preview it -> /uploads/{id}
     GET  /uploads/{id}              the preview (also /uploads/{id}/preview.json)
-    POST /uploads/{id}/mapping      the mapping step: a field (or "ignore") per column
+    POST /uploads/{id}/mapping      the mapping step: a field (or "ignore") per column, and
+                                    whether the first row is a customer (no header row)
     POST /uploads/{id}/start        start the import -> /runs/{id} (409 if one is running)
     GET  /runs/{id}                 live progress; the page polls /runs/{id}/status.json
     GET  /runs/{id}/files/{name}    results.csv, failures.csv, failures.xlsx of a known run
@@ -298,11 +299,33 @@ async def upload(request: web.Request) -> web.Response:
             raise web.HTTPSeeOther(f"/uploads/{stored.id}") from None
         state.uploads.discard(stored.id)
         return _refuse(request, 400, _input_message(stored, exc))
+    if stored.preview.get("header_is_data") and stored.header is None:
+        await _first_row_as_customer(state, stored)
     if _wants_json(request):
         return web.json_response({"upload_id": stored.id, "name": stored.name, "size": stored.size,
-                                  "preview_url": f"/uploads/{stored.id}", "preview": stored.preview},
+                                  "preview_url": f"/uploads/{stored.id}", "preview": stored.preview,
+                                  "header": _header_of(state.config, stored)},
                                  status=201)
     raise web.HTTPSeeOther(f"/uploads/{stored.id}")
+
+
+async def _first_row_as_customer(state: _State, stored: Upload) -> None:
+    """A new upload whose first row, read as the header, is a customer: read it again without
+    a header row, its columns named by letter and left to the person to map (the page shows the
+    box "the first row is a customer" ticked). Through the same gate and budget as every read;
+    busy or refused, the first preview stays, and the page offers the choice all the same."""
+    chosen = dataclasses.replace(stored, header=False, columns={})
+    try:
+        preview = await _read_preview(state, chosen)
+    except (_Busy, ReadBusy, InputError, ConfigError) as exc:
+        log.info("%s read again without a header row: %s", stored.id, exc or "busy")
+        return
+    stored.header, stored.columns, stored.preview = False, {}, preview
+
+
+def _header_of(config: Config, found: Upload) -> bool:
+    """Whether the upload is read with a header row: the page's choice, else the config's."""
+    return config.input.header if found.header is None else found.header
 
 
 def _once(action: Callable[[], object]) -> Callable[[], None]:
@@ -387,8 +410,11 @@ def shown_name(filename: str | None) -> str:
 
 
 def _config_of(config: Config, found: Upload) -> Config:
-    """The config with the page's choices for this upload: columns, encoding, phone region."""
+    """The config with the page's choices for this upload: columns, header row, encoding,
+    phone region."""
     config = mapping.with_columns(config, found.columns)
+    if found.header is not None:
+        config = config.replace("input", header=found.header)
     if found.encoding:
         config = config.replace("input", encoding=found.encoding)
     if found.region:
@@ -461,9 +487,13 @@ def _preview_page(request: web.Request, found: Upload, *, status: int = 200, err
                                      encoding=found.encoding, region=found.region,
                                      encodings=ENCODINGS, error=reading_error)
         preview = found.preview
+        header = _header_of(state.config, found)
+        # Ticked when it is read so, or (until the person says) when its first row looks so.
+        first_row_data = not header or (found.header is None and bool(preview.get("header_is_data")))
         columns = mapping.columns_card(upload_id=found.id, columns=preview["columns"],
                                        csrf=csrf, error=mapping_error,
-                                       samples=preview.get("column_samples") or ())
+                                       samples=preview.get("column_samples") or (),
+                                       header=header, first_row_data=first_row_data)
         return pages.preview_page(
             upload_id=found.id, name=found.name, preview=found.preview or {}, csrf=csrf,
             business=state.config.graph.business_id, active=_active(state), error=error,
@@ -476,35 +506,48 @@ async def preview(request: web.Request) -> web.Response:
     return _preview_page(request, _upload_of(request))
 
 
-def _preview_body(found: Upload) -> dict[str, Any]:
+def _preview_body(config: Config, found: Upload) -> dict[str, Any]:
     preview = found.preview or {}
     pairs = [(mapping.column_name(c), c["field"]) for c in preview.get("columns", [])]
     waiting = {"error": found.reading_error,
                "reading_url": f"/uploads/{found.id}/reading"} if found.preview is None else {}
+    header = _header_of(config, found)
     return {"upload_id": found.id, "name": found.name, "size": found.size, **preview,
-            "columns_snippet": mapping.snippet(pairs), **waiting}
+            "header": header, "columns_snippet": mapping.snippet(pairs, header=header),
+            **waiting}
 
 
 async def preview_json(request: web.Request) -> web.Response:
-    return web.json_response(_preview_body(_upload_of(request)))
+    return web.json_response(_preview_body(_state(request).config, _upload_of(request)))
 
 
 async def choose_mapping(request: web.Request) -> web.Response:
-    """The mapping step: a form (field-0, field-1, ...) from the page, or JSON
-    ``{"columns": {"Header": "field" | "ignore"}}`` from a script; then the preview again."""
+    """The mapping step: a form (field-0, field-1, ..., and the box "first-row") from the page,
+    or JSON ``{"columns": {"Header": "field" | "ignore"}, "header": true | false}`` from a
+    script; then the preview again.
+
+    ``header`` false (the box ticked): the file has no header row, its first row is a
+    customer and its columns are named by letter. A change of it names the columns anew: the
+    page's choices are then dropped (the config's [columns] apply again when the choice is
+    the config's own, else none: recognition alone, and no letter is recognised), and a script's
+    ``columns`` name the new columns (letters) and are the whole table."""
     state = _state(request)
     found = _upload_of(request)
     if found.preview is None:
         return _refuse(request, 409, "choose the file's encoding first")
     headers = [mapping.column_name(c) for c in found.preview["columns"]]
+    header = _header_of(state.config, found)
     token = request.headers.get(CSRF_HEADER)
     values: dict[str, Any]
     try:
         if request.content_type == "application/json":
             body = await request.json()
-            chosen = body.get("columns") if isinstance(body, dict) else None
-            if not isinstance(chosen, dict):
-                return _refuse(request, 400, 'send {"columns": {"Header": "field"}}')
+            body = body if isinstance(body, dict) else {}
+            wanted = body.get("header", header)
+            chosen = body.get("columns", {} if wanted != header else None)
+            if not isinstance(chosen, dict) or not isinstance(wanted, bool):
+                return _refuse(request, 400, 'send {"columns": {"Header": "field"}}, and '
+                                             '"header": false for a file without a header row')
             # A column the script leaves out keeps what it feeds now.
             # A column is named by its whole header ("name" in the preview when it was cut).
             now = [c["field"] or IGNORE for c in (found.preview or {})["columns"]]
@@ -514,16 +557,30 @@ async def choose_mapping(request: web.Request) -> web.Response:
             form = await request.post()
             token = token or str(form.get(CSRF_FIELD) or "")
             values = {k: v for k, v in form.items() if isinstance(v, str)}
+            wanted = values.get(mapping.FIRST_ROW) != mapping.FIRST_ROW_CUSTOMER
+            chosen = {}
     except ValueError:
         return _refuse(request, 400, "the mapping could not be read; reload the page and try again")
     refused = state.csrf.check(request, token)
     if refused:
         return _refuse(request, 403, refused)
+    switched = wanted != header
     try:
-        columns = mapping.choose(headers, values)
+        columns: dict[str, str] | None
+        if not switched:
+            columns = mapping.choose(headers, values)
+        elif chosen:
+            columns = mapping.table(chosen)
+        else:
+            # Back to the config's own reading, its [columns] again; else none yet (they
+            # name the columns the other way).
+            columns = None if wanted == state.config.input.header else {}
         # Through the one gate and budget every read of the page takes.
-        config = _config_of(state.config, dataclasses.replace(found, columns=columns))
-        preview = await _read_preview(state, found, config, require_name=True)
+        config = _config_of(state.config, dataclasses.replace(found, columns=columns,
+                                                              header=wanted))
+        # Columns named anew open the mapping step as a new upload's do, nothing mapped yet.
+        preview = await _read_preview(state, found, config,
+                                      require_name=not switched or bool(columns))
     except (_Busy, ReadBusy):
         if _wants_json(request):
             return _busy(request)
@@ -537,8 +594,10 @@ async def choose_mapping(request: web.Request) -> web.Response:
             return web.json_response({"error": message}, status=400)
         return _preview_page(request, found, status=400, mapping_error=message)
     found.columns, found.preview = columns, preview
+    if switched:
+        found.header = wanted
     if _wants_json(request):
-        return web.json_response(_preview_body(found))
+        return web.json_response(_preview_body(state.config, found))
     raise web.HTTPSeeOther(f"/uploads/{found.id}#columns")
 
 
@@ -585,10 +644,13 @@ async def choose_reading(request: web.Request) -> web.Response:
         if found.preview is None:
             return _preview_page(request, found, status=400, error=message)
         return _preview_page(request, found, status=400, reading_error=message)
+    first = found.preview is None
     found.encoding, found.region, found.preview, found.reading_error = (
         encoding, region, preview, "")
+    if first and preview.get("header_is_data") and found.header is None:
+        await _first_row_as_customer(state, found)  # as a new upload's first preview
     if _wants_json(request):
-        return web.json_response(_preview_body(found))
+        return web.json_response(_preview_body(state.config, found))
     raise web.HTTPSeeOther(f"/uploads/{found.id}#reading")
 
 

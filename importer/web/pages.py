@@ -80,7 +80,8 @@ def home_page(*, csrf: str, max_size: str, runs: list[dict[str, Any]], business:
 <section class="card">
 <h2>Upload a spreadsheet</h2>
 <p class="muted">A .csv, .xlsx, .xlsm, .xls, .xlsb or .ods file of up to {e(max_size)}, one
-customer per row, with a header row (Name, Email, Phone, Street, City …). Nothing is sent until
+customer per row, under a header row (Name, Email, Phone, Street, City …) or without one.
+Nothing is sent until
 you confirm on the next screen, where you can also choose which column feeds which field.</p>
 <form class="upload" method="post" action="/uploads" enctype="multipart/form-data">
 {_csrf(csrf)}
@@ -144,7 +145,8 @@ def preview_page(*, upload_id: str, name: str, preview: Mapping[str, Any], csrf:
         source = f"CSV file ({e(p.get('encoding'))}, {e(delimiter)}-separated)"
     else:
         source = f"Excel workbook, sheet <b>{e(p.get('sheet'))}</b>"
-    where = f"{source} · header on row {e(p['header_row'])}"
+    where = (f"{source} · header on row {e(p['header_row'])}" if p["header_row"]
+             else f"{source} · no header row: every row is a customer")
     columns = "".join(
         f'<tr><td>{e(c["header"])}</td><td>'
         + (f'<code>{e(c["field"])}</code>' if c["field"] else '<span class="muted">ignored</span>')
@@ -180,11 +182,11 @@ def preview_page(*, upload_id: str, name: str, preview: Mapping[str, Any], csrf:
 <span class="muted">Invalid rows are not sent; they go to failures.csv to fix and upload again.</span>
 </form>"""
     elif p.get("missing") and p.get("header_is_data"):
-        # This page reads the first row as the header: that customer would be lost.
+        # Read with the first row as the header, that customer would be lost.
         start = (f'<div class="banner error" role="alert" id="missing">{e(p["missing"])}.<br>'
-                 "The page reads the first row as column names: add a row of column names at "
-                 "the top of the file and upload it again (or import it from the command "
-                 "line with the config above).</div>")
+                 "The first row is read as column names: under Columns, tick \"The first row is "
+                 "a customer, not headers\" and apply, then choose the columns' fields by "
+                 "letter.</div>")
     elif p.get("missing"):
         # No column was recognised as a name: the mapping step below is where to say which.
         start = (f'<div class="banner error" role="alert" id="missing">{e(p["missing"])}.<br>'

@@ -78,6 +78,9 @@ class Upload:
     columns: dict[str, str] | None = None  # the mapping step's [columns]; None: the config's
     encoding: str = ""  # the page's choice of the CSV's code page; "": the config's, or detected
     region: str = ""  # the page's phone region; "": the config's, or the run's own choice
+    # The page's choice of a header row: False, the first row is a customer and the columns
+    # are named by letter ([input] header = false); None: the config's.
+    header: bool | None = None
     reading_error: str = ""  # why the file could not be read as it stands (its encoding)
 
 

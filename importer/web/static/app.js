@@ -75,12 +75,14 @@ function poll(box) {
   tick();
 }
 
-// The preview screen's mapping step: a changed field applies at once (the form is sent and the
-// preview comes back with it); without this script, the Apply button does the same.
+// The preview screen's mapping step: a changed field, or the box "the first row is a customer",
+// applies at once (the form is sent and the preview comes back with it); without this script,
+// the Apply button does the same.
 function mappingStep(form) {
   form.classList.add("live");
   form.addEventListener("change", (event) => {
-    if (event.target instanceof HTMLSelectElement) {
+    const box = event.target instanceof HTMLInputElement && event.target.type === "checkbox";
+    if (event.target instanceof HTMLSelectElement || box) {
       form.requestSubmit();
       form.setAttribute("aria-busy", "true");
     }
