@@ -32,7 +32,6 @@ from .errors import (
     EXIT_SERVICE,
     ConfigError,
     ImporterError,
-    ServiceRefused,
 )
 from .map import (
     LANGUAGES,
@@ -58,12 +57,11 @@ from .report import FAILED_STATUSES, Progress, ReportWriter, default_run_dir
 from .send import (
     FatalRunError,
     GraphClient,
-    GraphError,
     Job,
     SeenKeys,
     Submitter,
     Sync,
-    TransportError,
+    business_phone_region,
     graph_root,
     new_session,
     refusal_message,
@@ -572,20 +570,6 @@ async def _run_local(
             writer.write_summary(summary)
             writer.close()
     return RunOutcome(exit_code, out_dir, dict(writer.counts), seconds, summary, fatal, fatal_code)
-
-
-async def business_phone_region(config: Config, tokens: TokenSource) -> PhoneRegion | None:
-    """The configured business's country, as a run reads it (for a preview that may sign
-    in: the upload page); None when it gives none. Raises what the sign-in or Graph raise."""
-    async with new_session(config) as session:
-        client = GraphClient(session, graph_root(config), config.graph.version, tokens,
-                             timeout=config.limits.timeout)
-        try:
-            body = (await client.get_business(config.graph.business_id)).body
-        except (GraphError, TransportError) as exc:
-            raise ServiceRefused(refusal_message(exc, config.graph.business_id,
-                                                 client.root)) from None
-    return business_region(body if isinstance(body, dict) else {})
 
 
 def _say_region(path: str, region: PhoneRegion) -> None:

@@ -21,7 +21,7 @@ from ..errors import ConfigError, ImporterError, InputError
 from ..map import PhoneRegion
 from ..previewer import build_preview, to_dict
 from ..read import ReadBusy
-from ..runner import business_phone_region
+from ..send import business_phone_region
 from . import memory
 from .state import PageState, config_of
 from .uploads import Upload
