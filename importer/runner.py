@@ -3,7 +3,7 @@
 This is the library entry point that the command line (and the upload page) call; it parses no
 flags and prints nothing but logs and progress. It opens the input, builds the mapping, chooses
 the phone region and writes the summary; the rows themselves are planned, sent or dry-run by
-``importer.run`` (feed, regions, sender, dry run). What to do with each valid row (skip, update,
+``importer.pipeline`` (feed, regions, sender, dry run). What to do with each valid row (skip, update,
 create, repair) is sync.py's business; how requests go out is submitter.py's.
 """
 
@@ -37,9 +37,7 @@ from .map import (
     sheet_evidence,
 )
 from .models import RowResult
-from .read import LoadedInput, open_source
-from .report import FAILED_STATUSES, Progress, ReportWriter, default_run_dir
-from .run import (
+from .pipeline import (
     PREFETCH_ROWS,
     Feed,
     Regions,
@@ -49,6 +47,8 @@ from .run import (
     say_region,
     state_dir,
 )
+from .read import LoadedInput, open_source
+from .report import FAILED_STATUSES, Progress, ReportWriter, default_run_dir
 from .send import business_phone_region, graph_root, new_session, refusal_message
 from .signin import TokenSource
 from .version import __version__

@@ -6,7 +6,7 @@ row's result, in order, to the runner's report writer. ``feed.py`` reads, maps a
 rows; ``regions.py`` settles the phone region of each business of a run into several;
 ``dry.py`` maps every row without sending; ``sender.py`` drives send's pool, sync and journal;
 ``results.py`` words the rows that are not sent. It must not open the input, parse flags, write
-the summary or import the runner (calls run runner -> run -> the parts below), and it never
+the summary or import the runner (calls run runner -> pipeline -> the parts below), and it never
 reaches into a part's modules: send, map and report are entered through their packages.
 """
 
