@@ -11,7 +11,7 @@ from importer.config import Config
 from importer.errors import InputError
 from importer.map.mapper import build_mapping
 from importer.models import Row
-from importer.runner import _Feed
+from importer.pipeline import Feed as _Feed
 
 HEADERS = ("Name", "Email", "Business")
 

@@ -8,6 +8,7 @@
         ├──> read
         └──> report
     export (a run-level part: customers out) ──> drive, send, map, report
+    pipeline (a run-level part: runner's pieces) ──> parallel, send, map, report
     every part ──> config, models, errors, version (the base)
     every module, the emulator too ──> console (signals and output; imports nothing of ours)
 
@@ -27,7 +28,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "importer"
 
 PARTS = ("read", "map", "send", "signin", "report", "drive")
 # Parts of the run itself (the top is full): they may call every part, as the run may.
-RUN_PARTS = ("export",)
+# ``pipeline`` holds the pieces of runner.py below its entry (the feed, each business's region, the
+# sender, the dry run): runner imports it, so it importing runner would be a circle (caught here).
+RUN_PARTS = ("export", "pipeline")
 BASE = frozenset({"importer.config", "importer.models", "importer.errors", "importer.version"})
 APART = ("web", "emulator")
 SHARED = frozenset({"importer.console"})
@@ -230,3 +233,12 @@ def test_circles_are_found(tmp_path: Path, files: dict[str, str], expected: list
 def test_imports_against_the_directions_are_found(tmp_path: Path, files: dict[str, str],
                                                    expected: list[str]) -> None:
     assert wrong_way(import_graph(write_package(tmp_path, files))) == expected
+
+
+def test_no_module_or_part_takes_a_name_of_the_api() -> None:
+    """``importer.run`` is the API's function: a module or sub-package of that name, once
+    imported, replaces it on the package (``importer.run(frame, config)`` then calls a module)."""
+    import importer
+
+    names = {p.parent.name for p in PACKAGE.glob("*/__init__.py")} | {p.stem for p in PACKAGE.glob("*.py")}
+    assert names.isdisjoint(importer.__all__), sorted(names & set(importer.__all__))

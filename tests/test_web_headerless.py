@@ -258,12 +258,12 @@ async def test_a_busy_second_read_leaves_the_first_preview_and_the_box_ticked(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The detection's read again waits at the gate like any: refused there, the upload keeps
     its first preview, and the box is offered ticked."""
-    from importer.web import app as web_app
+    from importer.web import gate as web_app
 
     async with open_client(make_config(tmp_path), max_waiting_previews=0) as client:
         state = client.app[STATE]  # type: ignore[index]
         reads: list[bool] = []
-        first = web_app._read_preview
+        first = web_app.read_preview
 
         async def read_then_hold(*args: Any, **kwargs: Any) -> Any:
             answer = await first(*args, **kwargs)
@@ -272,7 +272,7 @@ async def test_a_busy_second_read_leaves_the_first_preview_and_the_box_ticked(
                 await state.reading.acquire()  # another upload is read meanwhile
             return answer
 
-        monkeypatch.setattr(web_app, "_read_preview", read_then_hold)
+        monkeypatch.setattr(web_app, "read_preview", read_then_hold)
         try:
             body = await uploaded(client)
         finally:

@@ -4,10 +4,12 @@ The HTTP edge (``graph.py``) and its session, one retry policy, a pacer that kee
 in flight per business and pauses it on a 429, the worker pool (``submitter.py``) and JSON
 batching. Around them the exactly-once parts: a journal per business of what was sent, a run
 lock, and the listing of customers the business already holds (``sync.py`` ties them together).
+``business.py`` reads the business's country for a caller before any run (the page's preview).
 Takes a token source from sign-in and bodies from the mapper; it knows nothing of the command
 line, the upload page or the report files.
 """
 
+from .business import business_phone_region
 from .graph import (
     GraphClient,
     GraphError,
@@ -32,6 +34,7 @@ __all__ = [
     "Sync",
     "TransportError",
     "bookings_unknown",
+    "business_phone_region",
     "error_parts",
     "graph_root",
     "new_session",

@@ -7,6 +7,12 @@ checked and kept in a private folder (``uploads.py``), the preview is ``importer
 (a dry run without reports), imports run in the event loop one per business (``runs.py``), and
 ``security.py`` holds the password, CSRF and header rules. HTML is built in ``pages.py``; the
 stylesheet and the one script are in ``static/``.
+
+Takes a config and a way to sign in; gives the page and its JSON answers. It must not read a
+workbook except through the one gate (``gate.py``), nor let another part import it: it sits
+beside the command line, at the top. Within it calls run one way: ``app`` (the routes) to the
+handlers ``intake`` (a file in), ``choices`` (its preview and mapping) and ``launch`` (its
+import), these to ``gate`` and ``replies`` (every answer and refusal), and all to ``state``.
 """
 
 from .app import WebSettings, create_app
