@@ -327,6 +327,30 @@ def test_an_upload_session_resumes_from_what_it_has_after_a_lost_answer(
     assert emu.emulator.files.sessions == {}, "every session completed"
 
 
+def test_an_upload_session_that_takes_nothing_is_given_up(
+        emu: ThreadedEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Every range's connection drops before the host keeps it: the session keeps asking for
+    byte 0, and the upload ends after max_attempts status checks that show no progress."""
+    import importer.drive.client as drive_client
+
+    monkeypatch.setattr(drive_client, "SIMPLE_UPLOAD_MAX", 100)
+    monkeypatch.setattr(drive_client, "UPLOAD_RANGE", 700)
+    monkeypatch.chdir(tmp_path)
+    drive, _ = put_sample(emu)
+    emu.call(emu.emulator.files.folder, drive.id, "Reports")
+    emu.call(emu.emulator.set_faults, [FaultRule("reset_before", methods=("PUT",),
+                                                 path_contains="/_upload/")])
+    config = write_config(tmp_path / "c.toml", emu.url, extra="max_attempts = 2")
+    assert main(["run", FILE_URL, "--config", str(config), "--quiet",
+                 "--out", f"{LIBRARY}/Reports"]) == 1
+    assert "reports not uploaded" in capsys.readouterr().err
+    uploads = [d for d in emu.emulator.files.downloads if d.get("upload")]
+    statuses = [d for d in uploads if d.get("method") == "GET"]
+    assert len(statuses) == 3, "asked once per try, max_attempts + 1 tries without progress"
+    assert all(d.get("reset") for d in uploads if d.get("method") != "GET")
+
+
 def test_the_config_names_the_input_and_the_report_folder(
         emu: ThreadedEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:

@@ -250,17 +250,20 @@ class DriveClient:
         """PUT the file's ranges in order. When a range fails for good (its answer lost, so
         that sending it again earns 416, or the connection dropped), ask the session which
         ranges it still expects and go on from there, as Graph's resumable upload asks."""
-        start, stuck = 0, 0
+        # ``best``: the furthest the session has said it holds. A session that does not move
+        # past it (answers lost again and again, or a host naming ranges it had) is given up
+        # after max_attempts tries, so a misbehaving host cannot keep the upload going forever.
+        start = best = stuck = 0
         while True:
             f.seek(start)
             piece = f.read(UPLOAD_RANGE)
+            failed: GraphError | TransportError | None = None
             try:
                 answer = await self._retry(self._put_range, upload_url, piece, start, size)
             except (GraphError, TransportError) as exc:
-                resumable = isinstance(exc, TransportError) or exc.status in (404, 416)
-                stuck += 1
-                if not resumable or stuck > self.attempts:
+                if isinstance(exc, GraphError) and exc.status not in (404, 416):
                     raise refusal(exc, what, writing=True) from None
+                failed = exc
                 expected = await self._session_status(upload_url, what)
                 if expected is None:  # the session has ended
                     if start + len(piece) < size:
@@ -271,17 +274,24 @@ class DriveClient:
                 if not 0 <= expected < size:
                     raise ServiceRefused(f"{what}: the upload session expects no range of the "
                                          "file, yet made no file") from None
-                if expected > start:
-                    stuck = 0
-                start = expected
-                continue
-            stuck = 0
-            if isinstance(answer, dict) and answer.get("id"):
-                return DriveItem.from_json(answer)
-            start = _next_expected(answer, start + len(piece))
-            if start >= size:
-                raise ServiceRefused(f"{what}: the upload session took every byte but made "
-                                     "no file")
+                at = expected
+            else:
+                if isinstance(answer, dict) and answer.get("id"):
+                    return DriveItem.from_json(answer)
+                at = _next_expected(answer, start + len(piece))
+                if not 0 <= at < size:
+                    raise ServiceRefused(f"{what}: the upload session took every byte but made "
+                                         "no file")
+            if at > best:
+                best, stuck = at, 0
+            else:
+                stuck += 1
+                if stuck > self.attempts:
+                    if failed is not None:
+                        raise refusal(failed, what, writing=True) from None
+                    raise ServiceRefused(f"{what}: the upload session asks for byte {at} again "
+                                         "and again; the upload was given up")
+            start = at
 
     async def _session_status(self, upload_url: str, what: str) -> int | None:
         """The first byte the upload session still expects (``nextExpectedRanges``), or None

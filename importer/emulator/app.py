@@ -19,7 +19,7 @@ from aiohttp import web
 from .admin import add_admin_routes
 from .batch import run_batch
 from .drives import answer_files, parse_files_route
-from .faults import DROP_AFTER_CREATE
+from .faults import DROP_AFTER_CREATE, RESET_BEFORE
 from .operations import Operation, perform
 from .responses import (
     GONE,
@@ -78,6 +78,11 @@ async def handle_upload(request: web.Request) -> web.StreamResponse:
     if fault and fault.kind in ("status_503", "status_429"):
         return _plain_error(int(fault.kind[7:10]), "serviceNotAvailable", "try again",
                             fault.retry_after_header())
+    if fault and fault.kind == RESET_BEFORE:  # the connection drops, nothing kept
+        record["reset"] = True
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=500)
     data = await request.read()
     match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", request.headers.get("Content-Range", ""))
     have = session["data"]
