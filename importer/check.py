@@ -31,7 +31,7 @@ from typing import Any, TextIO
 
 from .config import Config
 from .errors import EXIT_OK, EXIT_SERVICE, AuthError, ConfigError, ServiceRefused
-from .map import PhoneRegion, business_region, choose_region
+from .map import PhoneRegion, business_region, choose_region, region_name
 from .send import GraphClient, GraphError, TransportError, bookings_unknown, graph_root, new_session
 from .signin import DELEGATED_PERMISSION as PERMISSION
 from .signin import (
@@ -126,6 +126,7 @@ class _Context:
     kind: str  # "application" or "delegated": the permission the app needs
     steps: str  # consent_steps for that kind
     default_region: str = ""  # [mapping] default_region
+    business_column: str = ""  # [import] business_column: rows go to several businesses
 
 
 async def check(
@@ -177,7 +178,8 @@ async def _check(config: Config, source: TokenSource, verdict: _Verdict, cloud: 
     steps = consent_steps(kind, identity.get("app", ""), identity.get("tenant", ""))
     if mode in SECRETLESS_MODES:
         steps = grant_steps(mode, identity, cloud, steps)
-    ctx = _Context(cloud, root, business_id, kind, steps, config.mapping.default_region)
+    ctx = _Context(cloud, root, business_id, kind, steps, config.mapping.default_region,
+                   config.import_.business_column)
     async with new_session(config) as session:
         client = GraphClient(session, root, config.graph.version, source,
                              timeout=config.limits.timeout)
@@ -213,7 +215,7 @@ async def _use_graph(client: GraphClient, ctx: _Context, permission: Permission,
         verdict.line("business", text)
         return verdict.end(False, reason)
     verdict.line("business", _business_line(business, ctx.business_id))
-    verdict.line("phones", _phones_line(business, ctx.default_region))
+    verdict.line("phones", _phones_line(business, ctx.default_region, ctx.business_column))
     try:
         page = (await client.request("GET", client.customers_url(ctx.business_id))).body
     except (GraphError, TransportError) as exc:
@@ -315,15 +317,33 @@ def _business_line(body: Any, business_id: str) -> str:
     return f"{name} ({body.get('email') or body.get('id') or business_id})"
 
 
-def _phones_line(body: Any, configured: str) -> str:
+def _phones_line(body: Any, configured: str, business_column: str = "") -> str:
     """How a run reads numbers written without a country code, as far as the config and the
-    business tell (the sheet's own evidence comes in when neither does)."""
+    business tell (the sheet's own evidence comes in when neither does).
+
+    With ``business_column`` the rows go to several businesses, each read by its own country
+    in a run; check reads no sheet, so it knows graph.business_id's business alone and says so.
+    """
     chosen = choose_region(configured, business_region(body if isinstance(body, dict) else {}),
                            PhoneRegion("", "none", "the business gives no country"))
+    if chosen.source == "config":
+        every = " (for the rows of every business)" if business_column else ""
+        return chosen.describe().replace("phones without", "numbers without") + every
+    if not business_column:
+        if chosen.region:
+            return chosen.describe().replace("phones without", "numbers without")
+        return ("the business gives no country: numbers without a country code are read in "
+                "the country the sheet points to, else refused; set [mapping] default_region "
+                "to choose")
     if chosen.region:
-        return chosen.describe().replace("phones without", "numbers without")
-    return ("the business gives no country: numbers without a country code are read in the "
-            "country the sheet points to, else refused; set [mapping] default_region to choose")
+        here = (f"in the rows for graph.business_id's business, numbers without a country "
+                f"code are read as {region_name(chosen.region)}: {chosen.reason}")
+    else:
+        here = ("graph.business_id's business gives no country: numbers without a country "
+                "code in its rows are read in the country the sheet points to, else refused")
+    return (f"{here}; the rows of other businesses named in the {business_column!r} column are "
+            "read in each one's own country, which a run reads (check reads no sheet); set "
+            "[mapping] default_region to choose one for all")
 
 
 def _page_line(body: Any) -> str:

@@ -84,7 +84,7 @@ class Preview:
     path: str
     kind: str  # "csv" | "xlsx"
     sheet: str | None
-    header_row: int
+    header_row: int  # counted from 1; 0 when the file has no header row ([input] header = false)
     encoding: str | None
     delimiter: str | None
     api_version: str
@@ -122,6 +122,11 @@ class Preview:
     @property
     def rows(self) -> int:
         return self.valid + self.invalid
+
+    @property
+    def has_header(self) -> bool:
+        """False for a file read with ``[input] header = false``: its ``header_row`` is 0."""
+        return self.header_row > 0
 
     @property
     def ignored(self) -> list[str]:
@@ -317,10 +322,12 @@ _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
 def _source_line(p: Preview) -> str:
+    header = (f"header on row {p.header_row}" if p.has_header
+              else "no header row: every row is a customer")
     if p.kind == "csv":
         delimiter = _DELIMITER_NAMES.get(p.delimiter or "", repr(p.delimiter))
-        return f"{p.path} (CSV, {p.encoding}, {delimiter}-separated), header on row {p.header_row}"
-    return f"{p.path}, sheet {p.sheet!r}, header on row {p.header_row}"
+        return f"{p.path} (CSV, {p.encoding}, {delimiter}-separated), {header}"
+    return f"{p.path}, sheet {p.sheet!r}, {header}"
 
 
 def render_text(preview: Preview) -> str:
@@ -381,6 +388,7 @@ def to_dict(preview: Preview) -> dict[str, Any]:
                        for (h, f), n in zip(preview.columns, names, strict=True)]
     data["ignored"] = preview.ignored
     data["rows"] = preview.rows
+    data["has_header"] = preview.has_header  # False: no header row, and header_row is 0
     data["exit_code"] = preview.exit_code
     return data
 

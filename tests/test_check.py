@@ -304,3 +304,44 @@ async def test_config_problems_raise(
 def test_read_permission(claims: dict[str, object] | None, expected: tuple[str, str, str]) -> None:
     found = read_permission(jwt_of(claims) if claims is not None else "EwBwA8l6BAAU.opaque")
     assert (found.state, found.name, found.kind) == expected
+
+
+PHONES_OF_SEVERAL = [
+    pytest.param({"city": "Milano", "countryOrRegion": "Italia"}, "", (
+        "in the rows for graph.business_id's business, numbers without a country code are "
+        "read as Italy (+39): from the address of Contoso Lunch Delivery; the rows of other "
+        "businesses named in the 'Office' column are read in each one's own country, which a "
+        "run reads (check reads no sheet); set [mapping] default_region to choose one for all"),
+        id="business-country"),
+    pytest.param({"city": "Nowhere", "countryOrRegion": ""}, "", (
+        "graph.business_id's business gives no country: numbers without a country code in its "
+        "rows are read in the country the sheet points to, else refused; the rows of other "
+        "businesses named in the 'Office' column are read in each one's own country"),
+        id="business-without-country"),
+    pytest.param({"city": "Milano", "countryOrRegion": "Italia"}, "DE", (
+        "numbers without a country code are read as Germany (+49): set in [mapping] "
+        "default_region (for the rows of every business)"), id="default-region"),
+]
+
+
+@pytest.mark.parametrize(("address", "default_region", "expected"), PHONES_OF_SEVERAL)
+async def test_phones_line_of_a_run_into_several_businesses(
+    authority: FakeAuthority, tmp_path: Path, address: dict[str, str], default_region: str,
+    expected: str,
+) -> None:
+    """With [import] business_column, check knows graph.business_id's business alone (it reads
+    no sheet): its phones line says whose country it names and that a run reads each
+    business's own country for its rows."""
+    authority.granted = [WRITE]
+    settings = EmulatorSettings(tokens=set(), businesses={BUSINESS: "Contoso Lunch Delivery"},
+                                business_addresses={BUSINESS: address})
+    async with running_emulator(settings) as emu:
+        authority.on_issue = emu.emulator.add_token
+        config = config_for(authority, emu.url, tmp_path).replace("import_",
+                                                                  business_column="Office")
+        config = config.replace("mapping", default_region=default_region)
+        out = io.StringIO()
+        code = await check(config, out=out)
+    by_label = {line[:10].strip(): line[11:] for line in out.getvalue().splitlines()}
+    assert code == 0, out.getvalue()
+    assert by_label["phones"].startswith(expected), out.getvalue()

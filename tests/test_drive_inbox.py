@@ -11,7 +11,6 @@ import pytest
 
 from importer.cli import main
 from importer.emulator import EmulatorSettings, FaultRule
-from importer.report import logs
 from tests.emulator_thread import ThreadedEmulator, emulator_in_thread
 from tests.test_cli import BIZ, SAMPLE_VALID, SAMPLES, TOKEN, write_config
 
@@ -29,11 +28,9 @@ def emu() -> Iterator[ThreadedEmulator]:
 
 
 @pytest.fixture(autouse=True)
-def setup(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def setup(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("E2E_TOKEN", TOKEN)
     monkeypatch.chdir(tmp_path)
-    yield
-    logs.install("text", 20)
 
 
 def drop(emu: ThreadedEmulator, drive_id: str, name: str, data: bytes, minutes: int):  # type: ignore[no-untyped-def]

@@ -295,6 +295,62 @@ def test_large_reports_go_up_in_an_upload_session_without_the_token(
     assert emu.emulator.files.sessions == {}, "every session completed"
 
 
+@pytest.mark.parametrize("every", [1, 3], ids=["every-answer-lost", "some-answers-lost"])
+def test_an_upload_session_resumes_from_what_it_has_after_a_lost_answer(
+        emu: ThreadedEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        every: int) -> None:
+    """The upload host keeps a range, then the connection drops before its answer: sent
+    again it is refused (416), or for the last range the session is gone (404, the file
+    made). The client asks the session (GET its URL) which ranges it expects and goes on,
+    and after a lost last answer finds the file it made; every report arrives whole."""
+    import importer.drive.client as drive_client
+
+    monkeypatch.setattr(drive_client, "SIMPLE_UPLOAD_MAX", 100)  # every report file is "large"
+    monkeypatch.setattr(drive_client, "UPLOAD_RANGE", 700)
+    monkeypatch.chdir(tmp_path)
+    drive, _ = put_sample(emu)
+    emu.call(emu.emulator.files.folder, drive.id, "Reports")
+    emu.call(emu.emulator.set_faults, [FaultRule("drop_after_create", every=every,
+                                                 methods=("PUT",), path_contains="/_upload/")])
+    config = write_config(tmp_path / "c.toml", emu.url)
+    assert main(["run", FILE_URL, "--config", str(config), "--quiet",
+                 "--out", f"{LIBRARY}/Reports"]) == 1
+    local = next((tmp_path / "runs").iterdir())
+    for path in local.rglob("*"):
+        if path.is_file():
+            rel = path.relative_to(local).as_posix()
+            assert download(emu, "Reports", f"{local.name}/{rel}") == path.read_bytes(), rel
+    uploads = [d for d in emu.emulator.files.downloads if d.get("upload")]
+    assert any(d.get("dropped") for d in uploads)
+    assert any(d.get("method") == "GET" for d in uploads), "the session was asked its status"
+    assert not any(d["authorization"] for d in uploads)
+    assert emu.emulator.files.sessions == {}, "every session completed"
+
+
+def test_an_upload_session_that_takes_nothing_is_given_up(
+        emu: ThreadedEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Every range's connection drops before the host keeps it: the session keeps asking for
+    byte 0, and the upload ends after max_attempts status checks that show no progress."""
+    import importer.drive.client as drive_client
+
+    monkeypatch.setattr(drive_client, "SIMPLE_UPLOAD_MAX", 100)
+    monkeypatch.setattr(drive_client, "UPLOAD_RANGE", 700)
+    monkeypatch.chdir(tmp_path)
+    drive, _ = put_sample(emu)
+    emu.call(emu.emulator.files.folder, drive.id, "Reports")
+    emu.call(emu.emulator.set_faults, [FaultRule("reset_before", methods=("PUT",),
+                                                 path_contains="/_upload/")])
+    config = write_config(tmp_path / "c.toml", emu.url, extra="max_attempts = 2")
+    assert main(["run", FILE_URL, "--config", str(config), "--quiet",
+                 "--out", f"{LIBRARY}/Reports"]) == 1
+    assert "reports not uploaded" in capsys.readouterr().err
+    uploads = [d for d in emu.emulator.files.downloads if d.get("upload")]
+    statuses = [d for d in uploads if d.get("method") == "GET"]
+    assert len(statuses) == 3, "asked once per try, max_attempts + 1 tries without progress"
+    assert all(d.get("reset") for d in uploads if d.get("method") != "GET")
+
+
 def test_the_config_names_the_input_and_the_report_folder(
         emu: ThreadedEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:

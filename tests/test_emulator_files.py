@@ -207,3 +207,35 @@ async def test_the_client_follows_a_next_page_only_on_the_graph_root(api: Api) -
     finally:
         drives._children = real
     assert not files(api).downloads
+
+
+async def test_an_upload_session_tells_the_ranges_it_still_expects(api: Api) -> None:
+    """GET of a session URL (no token) names nextExpectedRanges; a lost answer (the range
+    kept) makes the same range a 416; once the last range made the file, the URL is 404."""
+    drive = files(api).add_drive(SITE)
+    async with api.http.post(api.url(f"/drives/{drive.id}/root:/big.bin:/createUploadSession"),
+                             json={}) as resp:
+        assert resp.status == 200
+        upload = (await resp.json())["uploadUrl"]
+    files(api).downloads.clear()
+    api.server.emulator.set_faults([FaultRule("drop_after_create", first=1, methods=("PUT",),
+                                              path_contains="/_upload/")])
+    async with aiohttp.ClientSession() as bare:
+        async with bare.get(upload) as resp:
+            assert (resp.status, (await resp.json())["nextExpectedRanges"]) == (200, ["0-"])
+        # The range is kept, then the connection drops; aiohttp sends a PUT again by itself
+        # on a dropped connection, and that finds the range already there.
+        async with bare.put(upload, data=b"abcd", headers={"Content-Range": "bytes 0-3/6"}) as r:
+            assert r.status == 416
+        async with bare.get(upload) as resp:
+            body = await resp.json()
+            assert (resp.status, body["nextExpectedRanges"]) == (200, ["4-"])
+            assert body["expirationDateTime"].endswith("Z")
+        async with bare.put(upload, data=b"ef", headers={"Content-Range": "bytes 4-5/6"}) as r:
+            assert r.status == 201 and (await r.json())["size"] == 6
+        async with bare.get(upload) as resp:
+            assert resp.status == 404
+    async with api.http.get(upload) as resp:  # a token is refused there
+        assert resp.status == 401
+    assert [d.get("dropped", False) for d in files(api).downloads if "method" not in d] == [
+        True, False, False]  # the dropped PUT, aiohttp's own resend (416), the last range

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -15,7 +14,6 @@ import pytest
 from importer.cli import main
 from importer.emulator import EmulatorSettings
 from importer.inbox import candidates, is_temporary, settled
-from importer.report import logs
 from tests.emulator_thread import ThreadedEmulator, emulator_in_thread
 from tests.test_cli import BIZ, SAMPLES, TOKEN, write_config
 
@@ -30,10 +28,8 @@ def emu() -> Iterator[ThreadedEmulator]:
 
 
 @pytest.fixture(autouse=True)
-def token_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def token_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("E2E_TOKEN", TOKEN)
-    yield
-    logs.install("text", logging.INFO)
 
 
 def drop(inbox: Path, name: str, content: str | Path, age: int) -> Path:

@@ -33,12 +33,6 @@ def emu() -> Iterator[ThreadedEmulator]:
         yield server
 
 
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    yield
-    logs.install("text", logging.INFO)
-
-
 def json_lines(err: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in err.splitlines()]
 

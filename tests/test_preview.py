@@ -199,3 +199,28 @@ def test_preview_names_layout_lost_values_and_unmapped_lookalikes(tmp_path: Path
     assert any("'Kontakt2' holds what look like email addresses" in n for n in p.notes)
     text = render_text(p)
     assert "Warnings (1 row would be sent with a value left out or as written):" in text
+
+
+def test_a_file_without_a_header_row_is_said_to_have_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Read with [input] header = false, the file's first row is a customer: the preview says
+    there is no header row (not "header on row 0"), in text and in JSON alike."""
+    src = tmp_path / "list.csv"
+    src.write_text("Ann Lee,ann@contoso.com\nBo Chen,bo@contoso.com\n", encoding="utf-8")
+    config = tmp_path / "c.toml"
+    config.write_text('[input]\nheader = false\n\n[columns]\nA = "displayName"\n'
+                      'B = "emailAddress"\n', encoding="utf-8")
+    assert main(["preview", str(src), "--config", str(config)]) == 0
+    text = capsys.readouterr().out
+    first = text.splitlines()[0]
+    assert first.endswith("comma-separated), no header row: every row is a customer"), first
+    assert "header on row" not in text
+    assert "Rows:     2: 2 valid, 0 invalid" in text
+    assert main(["preview", str(src), "--config", str(config), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["has_header"], data["header_row"], data["rows"]) == (False, 0, 2)
+    src.write_text("Name,Email\nAnn Lee,ann@contoso.com\n", encoding="utf-8")  # with one
+    assert main(["preview", str(src), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["has_header"], data["header_row"], data["rows"]) == (True, 1, 1)

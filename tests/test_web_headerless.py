@@ -5,9 +5,7 @@ its first row as a customer, its columns mapped by letter, every row imported, a
 from __future__ import annotations
 
 import asyncio
-import copy
 import dataclasses
-import logging
 import re
 import tomllib
 from collections.abc import AsyncIterator
@@ -146,11 +144,6 @@ default_region = "US"
 dir = "{tmp_path / 'cli-state'}"
 """, encoding="utf-8")
     monkeypatch.setenv("WEB_HEADERLESS_TOKEN", TOKEN)
-    # The command installs its own log handler: put the logger back as it was, for the tests
-    # that read the log after this one.
-    logger = logging.getLogger("importer")
-    for name in ("handlers", "level", "propagate"):
-        monkeypatch.setattr(logger, name, copy.copy(getattr(logger, name)))
     # The command line runs its own event loop; the emulator answers from this one.
     code = await asyncio.to_thread(main, ["run", str(source), "--config", str(config),
                                           "--out", str(tmp_path / "cli-out"), "--quiet"])

@@ -8,7 +8,7 @@ import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
 import aiohttp
@@ -242,16 +242,95 @@ class DriveClient:
         except UsageError:
             raise ServiceRefused(f"{what}: Graph gave an upload session URL that is not "
                                  "https; not used") from None
-        answer: Any = None
         with path.open("rb") as f:
-            for start in range(0, size, UPLOAD_RANGE):
-                f.seek(start)
-                piece = f.read(UPLOAD_RANGE)
-                try:
-                    answer = await self._retry(self._put_range, upload_url, piece, start, size)
-                except (GraphError, TransportError) as exc:
+            return await self._send_ranges(f, size, upload_url, folder, rel_path, what)
+
+    async def _send_ranges(self, f: BinaryIO, size: int, upload_url: str, folder: DriveItem,
+                           rel_path: str, what: str) -> DriveItem:
+        """PUT the file's ranges in order. When a range fails for good (its answer lost, so
+        that sending it again earns 416, or the connection dropped), ask the session which
+        ranges it still expects and go on from there, as Graph's resumable upload asks."""
+        # ``best``: the furthest the session has said it holds. A session that does not move
+        # past it (answers lost again and again, or a host naming ranges it had) is given up
+        # after max_attempts tries, so a misbehaving host cannot keep the upload going forever.
+        start = best = stuck = 0
+        while True:
+            f.seek(start)
+            piece = f.read(UPLOAD_RANGE)
+            failed: GraphError | TransportError | None = None
+            try:
+                answer = await self._retry(self._put_range, upload_url, piece, start, size)
+            except (GraphError, TransportError) as exc:
+                if isinstance(exc, GraphError) and exc.status not in (404, 416):
                     raise refusal(exc, what, writing=True) from None
-        return DriveItem.from_json(answer)
+                failed = exc
+                expected = await self._session_status(upload_url, what)
+                if expected is None:  # the session has ended
+                    if start + len(piece) < size:
+                        raise ServiceRefused(f"{what}: the upload session ended before the "
+                                             "file was complete") from None
+                    # The last range arrived and made the file; only its answer was lost.
+                    return await self._uploaded(folder, rel_path, size, what)
+                if not 0 <= expected < size:
+                    raise ServiceRefused(f"{what}: the upload session expects no range of the "
+                                         "file, yet made no file") from None
+                at = expected
+            else:
+                if isinstance(answer, dict) and answer.get("id"):
+                    return DriveItem.from_json(answer)
+                at = _next_expected(answer, start + len(piece))
+                if not 0 <= at < size:
+                    raise ServiceRefused(f"{what}: the upload session took every byte but made "
+                                         "no file")
+            if at > best:
+                best, stuck = at, 0
+            else:
+                stuck += 1
+                if stuck > self.attempts:
+                    if failed is not None:
+                        raise refusal(failed, what, writing=True) from None
+                    raise ServiceRefused(f"{what}: the upload session asks for byte {at} again "
+                                         "and again; the upload was given up")
+            start = at
+
+    async def _session_status(self, upload_url: str, what: str) -> int | None:
+        """The first byte the upload session still expects (``nextExpectedRanges``), or None
+        when the session no longer exists (404)."""
+        try:
+            body = await self._retry(self._get_status, upload_url)
+        except (GraphError, TransportError) as exc:
+            if isinstance(exc, GraphError) and exc.status == 404:
+                return None
+            raise refusal(exc, what, writing=True) from None
+        return _next_expected(body, -1)
+
+    async def _get_status(self, url: str) -> Any:
+        """``GET`` of the session URL, without the token (the URL carries its own)."""
+        try:
+            async with self.client.session.get(url, timeout=self.client.timeout) as got:
+                body = await got.json(content_type=None) if got.content_length != 0 else None
+                if got.status != 200:
+                    code, message, _ = error_parts(body)
+                    raise GraphError(got.status, code or "upload", message or
+                                     f"the upload host answered HTTP {got.status}")
+                return body
+        except TimeoutError:
+            raise TransportError("the upload status request timed out",
+                                 maybe_received=False) from None
+        except (aiohttp.ClientError, ValueError) as exc:
+            raise TransportError(f"upload status failed: {type(exc).__name__}",
+                                 maybe_received=False) from None
+
+    async def _uploaded(self, folder: DriveItem, rel_path: str, size: int,
+                        what: str) -> DriveItem:
+        """The file an upload session made when its last answer was lost: the item at the
+        path, if it has the file's size."""
+        resp = await self._call(what, "GET", f"{self.item_url(folder)}:/{_path(rel_path)}:")
+        body = resp.body if isinstance(resp.body, dict) else {}
+        if body.get("size") != size:
+            raise ServiceRefused(f"{what}: the upload session ended, but the file it left has "
+                                 f"{body.get('size')} bytes, not {size}")
+        return DriveItem.from_json(body)
 
     async def _put_range(self, url: str, piece: bytes, start: int, total: int) -> Any:
         """One range of an upload session, without the token (the URL carries its own)."""
@@ -316,6 +395,17 @@ class _private:
 
     def __exit__(self, *exc: object) -> None:
         self.file.close()
+
+
+def _next_expected(body: Any, default: int) -> int:
+    """The start of the first of an upload session's ``nextExpectedRanges`` ("26-", "26-99"),
+    or ``default`` when it names none."""
+    ranges = body.get("nextExpectedRanges") if isinstance(body, dict) else None
+    if isinstance(ranges, list) and ranges:
+        first = str(ranges[0]).partition("-")[0].strip()
+        if first.isdigit():
+            return int(first)
+    return default
 
 
 def too_big(what: str, size: int, limit: int) -> InputError:

@@ -11,6 +11,7 @@ import asyncio
 import json
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -18,6 +19,7 @@ from aiohttp import web
 from .admin import add_admin_routes
 from .batch import run_batch
 from .drives import answer_files, parse_files_route
+from .faults import DROP_AFTER_CREATE, RESET_BEFORE
 from .operations import Operation, perform
 from .responses import (
     GONE,
@@ -42,6 +44,7 @@ def create_app(settings: EmulatorSettings | None = None) -> web.Application:
     add_admin_routes(app, EMULATOR_KEY)
     app.router.add_get("/_download/{token}", handle_download)
     app.router.add_put("/_upload/{token}", handle_upload)
+    app.router.add_get("/_upload/{token}", handle_upload_status)
     app.router.add_route("*", "/{tail:.*}", handle_graph)
     return app
 
@@ -52,6 +55,7 @@ def create_download_app(emulator: Emulator) -> web.Application:
     app[EMULATOR_KEY] = emulator
     app.router.add_get("/_download/{token}", handle_download)
     app.router.add_put("/_upload/{token}", handle_upload)
+    app.router.add_get("/_upload/{token}", handle_upload_status)
     return app
 
 
@@ -62,8 +66,9 @@ async def handle_upload(request: web.Request) -> web.StreamResponse:
     files = emu.files
     session = files.sessions.get(request.match_info["token"])
     bearer = "Authorization" in request.headers
-    files.downloads.append({"token": request.match_info["token"], "authorization": bearer,
-                            "status": None, "host": request.host, "upload": True})
+    record = {"token": request.match_info["token"], "authorization": bearer, "status": None,
+              "host": request.host, "upload": True}
+    files.downloads.append(record)
     if bearer:
         return _plain_error(401, "invalidAuthenticationToken",
                             "An upload URL takes no Authorization header.")
@@ -73,6 +78,11 @@ async def handle_upload(request: web.Request) -> web.StreamResponse:
     if fault and fault.kind in ("status_503", "status_429"):
         return _plain_error(int(fault.kind[7:10]), "serviceNotAvailable", "try again",
                             fault.retry_after_header())
+    if fault and fault.kind == RESET_BEFORE:  # the connection drops, nothing kept
+        record["reset"] = True
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=500)
     data = await request.read()
     match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", request.headers.get("Content-Range", ""))
     have = session["data"]
@@ -81,14 +91,43 @@ async def handle_upload(request: web.Request) -> web.StreamResponse:
     have.extend(data)
     total = int(match[3])
     if len(have) < total:
-        return web.json_response({"nextExpectedRanges": [f"{len(have)}-"]}, status=202)
-    files.sessions.pop(request.match_info["token"], None)
-    drive = files.drive(session["drive"])
-    *folders, name = [unquote(p) for p in session["path"].split("/") if p]
-    folder = files.make_folders(drive, session["parent"], folders)
-    item, created = files.write(drive, folder.id, name, bytes(have), conflict=session["conflict"])
-    return web.json_response(files.render(item, emu.download_base or ""),
-                             status=201 if created else 200)
+        answer = web.json_response({"nextExpectedRanges": [f"{len(have)}-"]}, status=202)
+    else:
+        files.sessions.pop(request.match_info["token"], None)
+        drive = files.drive(session["drive"])
+        *folders, name = [unquote(p) for p in session["path"].split("/") if p]
+        folder = files.make_folders(drive, session["parent"], folders)
+        item, created = files.write(drive, folder.id, name, bytes(have),
+                                    conflict=session["conflict"])
+        answer = web.json_response(files.render(item, emu.download_base or ""),
+                                   status=201 if created else 200)
+    if fault and fault.kind == DROP_AFTER_CREATE:
+        # The range is kept (the file made, for the last one); the answer is lost on the way.
+        record["dropped"] = True
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=500)
+    return answer
+
+
+async def handle_upload_status(request: web.Request) -> web.StreamResponse:
+    """``GET`` of an upload session's URL: the ranges it still expects (how a client resumes
+    after an answer it did not get); 404 once the session has ended (its file is made)."""
+    emu = request.app[EMULATOR_KEY]
+    files = emu.files
+    session = files.sessions.get(request.match_info["token"])
+    bearer = "Authorization" in request.headers
+    files.downloads.append({"token": request.match_info["token"], "authorization": bearer,
+                            "status": None, "host": request.host, "upload": True,
+                            "method": "GET"})
+    if bearer:
+        return _plain_error(401, "invalidAuthenticationToken",
+                            "An upload URL takes no Authorization header.")
+    if session is None:
+        return _plain_error(404, "itemNotFound", "The upload session does not exist.")
+    expires = datetime.now(UTC) + timedelta(hours=1)
+    return web.json_response({"expirationDateTime": expires.isoformat().replace("+00:00", "Z"),
+                              "nextExpectedRanges": [f"{len(session['data'])}-"]})
 
 
 def _plain_error(status: int, code: str, message: str,

@@ -7,7 +7,9 @@
     GET   /drives/{d}/items/{i}/content                  302 to the download host
     PUT   /drives/{d}/items/{i}:/{path}:/content         upload, making the folders on the path
     POST  /drives/{d}/items/{i}:/{path}:/createUploadSession   a large file, in ranges PUT to
-                                                         the upload host (no token there)
+                                                         the upload host (no token there); a
+                                                         GET of that URL names the ranges it
+                                                         still expects (nextExpectedRanges)
     GET   /drives/{d}/items/{i}:/{path}:                 an item by its path
 
 Refusals use Graph's shapes (``itemNotFound``, ``accessDenied``, ``nameAlreadyExists``,
