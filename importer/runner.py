@@ -158,7 +158,9 @@ async def _run_local(
         except ConfigError as exc:
             raise ConfigError(f"{info.path}: {exc}") from None
         where = f"sheet {info.sheet!r}, " if info.sheet is not None else ""
-        log.info("%s: %sheader on row %d", info.path, where, info.header_row)
+        header = (f"header on row {info.header_row}" if info.header_row
+                  else "no header row: every row is a customer")
+        log.info("%s: %s%s", info.path, where, header)
         if info.kind == "csv":
             log.info("%s: text read as %s (%s)", info.path, info.encoding, info.encoding_how)
         if mapping.layout:

@@ -219,6 +219,20 @@ def test_a_header_less_file_imports_with_columns_by_letter(tmp_path: Path) -> No
     assert [r["row"] for r in read_jsonl(out / "bodies.jsonl")] == [1, 2]
 
 
+def test_a_run_says_a_header_less_file_has_no_header_row(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "list.csv"
+    source.write_text(HEADERLESS, encoding="utf-8")
+    path = config(tmp_path, extra='[input]\nheader = false\n\n[columns]\nA = "displayName"\n'
+                                  'B = "emailAddress"\n')
+    code = main(["run", str(source), "--config", str(path), "--out", str(tmp_path / "out"),
+                 "--dry-run"])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "list.csv: no header row: every row is a customer" in err
+    assert "header on row" not in err
+
+
 def test_header_false_wants_columns_by_letter(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "list.csv"
