@@ -19,7 +19,7 @@ Error lines name the refusal and how to fix it; they never carry a secret or a t
 This module chooses the source; the protocol and the fixed token are in ``tokens.py``, the
 resolved settings in ``settings.py``, the MSAL sources in ``msal_sources.py`` (imported only
 when one is asked for), certificates and refusal lines in ``credentials.py``, the device code
-cache file in ``token_cache.py``, the two modes without a secret in ``secretless.py``.
+cache file in ``token_cache.py``, the two modes without a secret in ``platform_identity.py``.
 """
 
 from __future__ import annotations
@@ -51,11 +51,11 @@ def make_token_source(
         return StaticToken(token_from_env(auth.token_env))
     if auth.mode == "managed_identity":
         settings = resolve_managed_identity(config)
-        from .secretless import ManagedIdentitySignIn
+        from .platform_identity import ManagedIdentitySignIn
         return ManagedIdentitySignIn(settings, http_client=http_client)
     if auth.mode == "workload_identity":
         sign_in, token_file = resolve_workload_identity(config)
-        from .secretless import WorkloadIdentitySignIn
+        from .platform_identity import WorkloadIdentitySignIn
         return WorkloadIdentitySignIn(sign_in, token_file, http_client=http_client)
     sign_in = resolve_sign_in(config)
     from .msal_sources import AppSignIn, PersonSignIn
