@@ -25,11 +25,9 @@ api://AzureADTokenExchange), 700024 (expired), 50013 (signature).
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import ssl
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -45,7 +43,7 @@ from aiohttp import web
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from tests.deadlines import HANG
+from tests.app_thread import app_in_thread
 
 DEFAULT_TENANT_ID = "4c7f0f3c-2a4e-4d8e-9b1a-6f2d5e3c1b00"
 PERSONAL_ACCOUNTS_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
@@ -332,41 +330,9 @@ def run_fake_authority(directory: Path) -> Iterator[FakeAuthority]:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
 
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(fake.routes(), shutdown_timeout=1)
-    ready = threading.Event()
-    failure: list[BaseException] = []
-
-    async def start() -> None:
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
-        await site.start()
-        port = runner.addresses[0][1]
-        fake.base_url = f"https://127.0.0.1:{port}"
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(start())
-        except BaseException as exc:  # reported to the test thread below
-            failure.append(exc)
-            ready.set()
-            return
-        ready.set()
-        loop.run_forever()
-        loop.run_until_complete(runner.cleanup())
-
-    thread = threading.Thread(target=serve, name="fake-authority", daemon=True)
-    thread.start()
-    ready.wait(HANG)
-    try:
-        if failure:
-            raise failure[0]
+    with app_in_thread(fake.routes(), name="fake-authority", ssl_context=context) as base_url:
+        fake.base_url = base_url
         yield fake
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(HANG)
-        loop.close()
 
 
 @pytest.fixture

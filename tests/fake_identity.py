@@ -19,8 +19,6 @@ Access tokens are JWTs shaped like Entra ID's app-only tokens for Graph (``tid``
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -32,7 +30,7 @@ import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.deadlines import HANG
+from tests.app_thread import app_in_thread
 from tests.fake_authority import DEFAULT_TENANT_ID
 
 FEDERATION_AUDIENCE = "api://AzureADTokenExchange"
@@ -140,40 +138,9 @@ def _refuse(status: int, message: str) -> web.Response:
 def run_identity_endpoint() -> Iterator[IdentityEndpoint]:
     """Serve an IdentityEndpoint on 127.0.0.1 (a free port) until the block ends."""
     endpoint = IdentityEndpoint()
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(endpoint.routes(), shutdown_timeout=1)
-    ready = threading.Event()
-    failure: list[BaseException] = []
-
-    async def start() -> None:
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        endpoint.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(start())
-        except BaseException as exc:  # reported to the test thread below
-            failure.append(exc)
-            ready.set()
-            return
-        ready.set()
-        loop.run_forever()
-        loop.run_until_complete(runner.cleanup())
-
-    thread = threading.Thread(target=serve, name="fake-identity-endpoint", daemon=True)
-    thread.start()
-    ready.wait(HANG)
-    try:
-        if failure:
-            raise failure[0]
+    with app_in_thread(endpoint.routes(), name="fake-identity-endpoint") as base_url:
+        endpoint.base_url = base_url
         yield endpoint
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(HANG)
-        loop.close()
 
 
 class FederatedIssuer:
